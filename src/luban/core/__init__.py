@@ -1,0 +1,1 @@
+"""The spine every layer stands on: configs, workspace and artifacts, lineage, errors, progress."""

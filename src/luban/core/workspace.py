@@ -1,0 +1,224 @@
+"""The workspace: one folder of artifacts plus a metadata index.
+
+Layout (default `./luban-ws`, or `LUBAN_WORKSPACE`):
+
+    artifacts/<kind>/<id>/     finished artifacts, each with manifest.json
+    tmp/                       artifacts being written; renamed into place only when complete
+    runs/                      scratch space of running stages (checkpoints, logs)
+    index.db                   SQLite index, unless LUBAN_DB_URL names another database
+
+Writing is all-or-nothing: `ws.create(...)` yields a temp folder, and only a clean exit hashes it,
+writes the manifest and renames it into `artifacts/`. An exception or Ctrl-C removes the temp folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from luban import __version__
+from luban.core.artifact import KINDS, Artifact, Manifest, Parent, Producer
+from luban.core.errors import NotFoundError, UsageError, WorkspaceError
+from luban.core.hashing import hash_tree, sha256_json
+from luban.core.index import Index, now
+
+DEFAULT_ROOT = "luban-ws"
+
+
+@dataclass
+class PendingArtifact:
+    """An artifact being written: put files under `path`, fill `stats`, add `parents`."""
+
+    path: Path
+    kind: str
+    name: str | None
+    producer: Producer
+    parents: list[Parent] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    result: Artifact | None = None
+
+
+class Workspace:
+    def __init__(self, root: str | Path | None = None, db_url: str | None = None) -> None:
+        self.root = Path(root or os.environ.get("LUBAN_WORKSPACE") or DEFAULT_ROOT).resolve()
+        self._db_url = db_url or os.environ.get("LUBAN_DB_URL")
+        self._index: Index | None = None
+
+    # -- set-up -----------------------------------------------------------------------------
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self._ensure_dirs()
+            url = self._db_url or f"sqlite:///{self.root / 'index.db'}"
+            self._index = Index(url, workspace_key=str(self.root))
+        return self._index
+
+    def _ensure_dirs(self) -> None:
+        try:
+            for sub in ("artifacts", "tmp", "runs"):
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise WorkspaceError(f"cannot create the workspace at {self.root}: {e.strerror}",
+                                 "set LUBAN_WORKSPACE or --workspace to a writable folder") from None
+
+    def check_writable(self) -> None:
+        """Fail early, before any work, when the workspace cannot be written."""
+        self._ensure_dirs()
+        probe = self.root / "tmp" / f".probe-{uuid.uuid4().hex}"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as e:
+            raise WorkspaceError(f"workspace {self.root} is not writable ({e.strerror})",
+                                 "set LUBAN_WORKSPACE or --workspace to a writable folder") from None
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+    # -- writing ----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def create(self, kind: str, name: str | None, stage: str, config: dict[str, Any] | None = None,
+               parents: list[Parent] | None = None) -> Iterator[PendingArtifact]:
+        """Write a new artifact atomically. The finished Artifact is in `pending.result`."""
+        if kind not in KINDS:
+            raise UsageError(f"unknown artifact kind '{kind}'", f"use one of {', '.join(KINDS)}")
+        self.check_writable()
+        tmp = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=self.root / "tmp"))
+        pending = PendingArtifact(path=tmp, kind=kind, name=name,
+                                  producer=Producer(stage=stage, config=config or {}, version=__version__),
+                                  parents=list(parents or []))
+        try:
+            yield pending
+            pending.result = self._finish(pending)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _finish(self, p: PendingArtifact) -> Artifact:
+        files = hash_tree(p.path)
+        art_id = sha256_json({"kind": p.kind, "files": files,
+                              "parents": [x.model_dump(exclude={"name"}) for x in p.parents]})
+        manifest = Manifest(id=art_id, kind=p.kind, name=p.name, created=now(), producer=p.producer,  # type: ignore[arg-type]
+                            parents=p.parents, files=files, stats=p.stats)
+        (p.path / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        rel = f"artifacts/{p.kind}/{art_id}"
+        final = self.root / rel
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():  # same content already stored: keep the old one
+            shutil.rmtree(p.path, ignore_errors=True)
+            manifest = Artifact.load(final).manifest
+        else:
+            os.replace(p.path, final)
+        self.index.add(manifest, rel)
+        if p.name:
+            self.index.set_ref(p.name, art_id)
+        return Artifact(path=final, manifest=manifest)
+
+    def tag(self, name: str, art: Artifact) -> None:
+        self.index.set_ref(name, art.id)
+
+    # -- reading ----------------------------------------------------------------------------
+    def get(self, ref: str) -> Artifact:
+        """Resolve a name, a full id or an id prefix (>= 6 characters) to an Artifact."""
+        index = self.index
+        refs = index.refs()
+        art_id = refs.get(ref)
+        if art_id is None and len(ref) >= 6:
+            ids = index.find_ids(ref)
+            if len(ids) > 1:
+                raise UsageError(f"id prefix '{ref}' is ambiguous ({len(ids)} artifacts)", "give more characters")
+            art_id = ids[0] if ids else None
+        if art_id is None:
+            close = [n for n in refs if ref.lower() in n.lower()][:3]
+            hint = f"did you mean {', '.join(close)}?" if close else "run `luban ls` to see what exists"
+            raise NotFoundError(f"no artifact named '{ref}' in workspace {self.root}", hint)
+        rel = index.relpath(art_id)
+        if rel is None or not (self.root / rel / "manifest.json").is_file():
+            raise NotFoundError(f"artifact '{ref}' ({art_id[:12]}) is indexed but its folder is missing",
+                                "run `luban gc` to clean the index")
+        return Artifact.load(self.root / rel)
+
+    def exists(self, ref: str) -> bool:
+        try:
+            self.get(ref)
+            return True
+        except NotFoundError:
+            return False
+
+    def list(self, kind: str | None = None) -> list[tuple[Artifact, list[str]]]:
+        """Every artifact with the names that point at it, oldest first."""
+        by_id: dict[str, list[str]] = {}
+        for name, art_id in self.index.refs().items():
+            by_id.setdefault(art_id, []).append(name)
+        out = []
+        for art_id, rel, _ in self.index.artifacts():
+            path = self.root / rel
+            if not (path / "manifest.json").is_file():
+                continue
+            art = Artifact.load(path)
+            if kind is None or art.kind == kind:
+                out.append((art, sorted(by_id.get(art_id, []))))
+        return out
+
+    def children(self, art_id: str) -> list[str]:
+        return [i for i, _, m in self.index.artifacts() if any(p.id == art_id for p in m.parents)]
+
+    # -- removing ---------------------------------------------------------------------------
+    def remove(self, ref: str, force: bool = False) -> Artifact:
+        """Remove an artifact and every name pointing at it. Refuses while others derive from it."""
+        art = self.get(ref)
+        kids = self.children(art.id)
+        if kids and not force:
+            raise UsageError(f"'{ref}' has {len(kids)} artifact(s) derived from it",
+                             "remove those first, or pass --force (their lineage will show it as removed)")
+        self.index.remove_artifact(art.id)
+        shutil.rmtree(art.path, ignore_errors=True)
+        return art
+
+    def gc(self, dry_run: bool = False) -> dict[str, list[str]]:
+        """Delete unnamed artifacts that no named artifact derives from, stale temp folders,
+        and index rows whose folder is gone. Returns what was (or would be) removed."""
+        index = self.index
+        rows = index.artifacts()
+        manifests = {i: m for i, _, m in rows}
+        keep: set[str] = set()
+        stack = [i for i in index.refs().values() if i in manifests]
+        while stack:
+            cur = stack.pop()
+            if cur in keep:
+                continue
+            keep.add(cur)
+            stack.extend(p.id for p in manifests[cur].parents if p.id and p.id in manifests)
+        removed: dict[str, list[str]] = {"artifacts": [], "tmp": [], "index": []}
+        for art_id, rel, _ in rows:
+            path = self.root / rel
+            if not (path / "manifest.json").is_file():
+                removed["index"].append(art_id)
+                if not dry_run:
+                    index.remove_artifact(art_id)
+            elif art_id not in keep:
+                removed["artifacts"].append(art_id)
+                if not dry_run:
+                    index.remove_artifact(art_id)
+                    shutil.rmtree(path, ignore_errors=True)
+        for tmp in sorted((self.root / "tmp").glob("*")):
+            removed["tmp"].append(tmp.name)
+            if not dry_run:
+                shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+        return removed
+
+    def run_dir(self, name: str) -> Path:
+        """A scratch folder for a running stage (checkpoints, logs); not an artifact."""
+        self._ensure_dirs()
+        path = self.root / "runs" / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path

@@ -1,0 +1,1 @@
+"""Data layer: read raw files, clean, filter, deduplicate, desensitize, format; results are dataset artifacts."""

@@ -1,0 +1,66 @@
+"""Registry of stages the pipeline runner and `luban config schema` know, by name.
+
+Each entry is "module:function" and "module:ConfigClass", imported only when used, so that
+`luban --help` stays fast and optional layers cost nothing until named. Every stage function has
+the signature `fn(cfg, ws, inputs: dict[str, Artifact], name: str | None) -> Artifact`; `inputs`
+maps the roles the stage declares (`INPUTS` below) to artifacts named in the spec's `from:`.
+Adding a stage is one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from luban.core.errors import NotFoundError
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    function: str  # "module:function"
+    config: str  # "module:Class"
+    inputs: tuple[str, ...]  # roles, first one is the default for a plain `from: x`
+    summary: str
+
+    def load_function(self) -> Any:
+        mod, attr = self.function.split(":")
+        return getattr(importlib.import_module(mod), attr)
+
+    def load_config_class(self) -> Any:
+        mod, attr = self.config.split(":")
+        return getattr(importlib.import_module(mod), attr)
+
+
+STAGES: dict[str, StageSpec] = {
+    s.name: s
+    for s in [
+        StageSpec("data.curate", "luban.data.curate:curate", "luban.data.curate:CurateConfig", (),
+                  "read raw files, clean, filter, dedup, desensitize -> dataset"),
+        StageSpec("data.format", "luban.data.formats:format_stage", "luban.data.formats:FormatConfig", (),
+                  "load SFT / preference files, validate and split -> dataset"),
+        StageSpec("models.tiny", "luban.models.tiny:tiny_stage", "luban.models.tiny:TinyConfig", ("corpus",),
+                  "train a tokenizer and build a small random causal LM -> model"),
+        StageSpec("models.import", "luban.models.loading:import_stage", "luban.models.loading:ImportConfig", (),
+                  "register a local Hugging Face model directory -> model"),
+        StageSpec("train.pretrain", "luban.train.pretrain:pretrain", "luban.train.pretrain:PretrainConfig",
+                  ("model", "data"), "continued pretraining with packing -> model"),
+        StageSpec("train.sft", "luban.train.sft:sft", "luban.train.sft:SFTConfig", ("model", "data"),
+                  "supervised fine-tuning (full / LoRA / QLoRA) -> model"),
+        StageSpec("evaluate.qa", "luban.evaluate.qa:evaluate_qa", "luban.evaluate.qa:QAEvalConfig",
+                  ("model", "data", "baseline"), "exact match and ROUGE-L on held-out questions -> report"),
+        StageSpec("compress.merge", "luban.compress.merge:merge_stage", "luban.compress.merge:MergeConfig",
+                  ("model",), "merge a LoRA adapter into its base and export -> model"),
+    ]
+}
+
+
+def get_stage(name: str) -> StageSpec:
+    if name not in STAGES:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(STAGES), n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"known stages: {', '.join(STAGES)}"
+        raise NotFoundError(f"unknown stage '{name}'", hint)
+    return STAGES[name]
