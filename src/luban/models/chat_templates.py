@@ -1,0 +1,44 @@
+"""Chat templates as plain data: one Jinja file per template family, plus its special tokens.
+
+The templates mark assistant turns with `{% generation %}` so that transformers can return the
+assistant-token mask (`return_assistant_tokens_mask=True`) and training masks the loss to assistant
+text only. The end-of-turn token is also the generation stop token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+from luban.core.errors import NotFoundError
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    name: str
+    file: str
+    bos: str | None
+    eos: str  # end of text
+    end_of_turn: str  # stop token for chat generation
+    pad: str
+    specials: tuple[str, ...]
+
+
+TEMPLATES: dict[str, TemplateSpec] = {
+    "chatml": TemplateSpec("chatml", "chatml.jinja", None, "<|endoftext|>", "<|im_end|>", "<|endoftext|>",
+                           ("<|endoftext|>", "<|im_start|>", "<|im_end|>")),
+    "llama3": TemplateSpec("llama3", "llama3.jinja", "<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>",
+                           "<|end_of_text|>", ("<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
+                                               "<|end_header_id|>", "<|eot_id|>")),
+}
+
+
+def get_template(name: str) -> TemplateSpec:
+    if name not in TEMPLATES:
+        raise NotFoundError(f"unknown chat template '{name}'", f"known: {', '.join(TEMPLATES)}")
+    return TEMPLATES[name]
+
+
+def template_text(name: str) -> str:
+    spec = get_template(name)
+    return resources.files("luban.models").joinpath("templates", spec.file).read_text(encoding="utf-8")

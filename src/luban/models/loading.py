@@ -1,0 +1,98 @@
+"""Path-based loading of models and tokenizers, the same for a tiny model and a real Qwen or Llama.
+
+A model reference is a workspace artifact name/id or a local Hugging Face directory. We check the
+directory before handing it to transformers, so that a missing tokenizer or missing weights is one
+clear line instead of a stack trace from deep inside `from_pretrained`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from luban.core.artifact import Artifact
+from luban.core.config import StageConfig, dump_config
+from luban.core.errors import NotFoundError, UsageError
+from luban.core.hashing import sha256_file
+from luban.core.workspace import Workspace
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
+WEIGHT_GLOBS = ("*.safetensors", "pytorch_model*.bin", "model*.bin")
+
+
+def resolve_model_dir(ref: str | Path, ws: Workspace | None = None) -> Path:
+    """A local directory as is; otherwise a workspace artifact name or id."""
+    p = Path(ref)
+    if p.is_dir():
+        return p
+    if ws is not None and ws.exists(str(ref)):
+        return ws.get(str(ref)).path
+    raise NotFoundError(f"model '{ref}' is neither a directory nor an artifact in the workspace",
+                        "give a Hugging Face model directory or a model artifact name (`luban ls`)")
+
+
+def is_adapter(path: Path) -> bool:
+    return (path / "adapter_config.json").is_file()
+
+
+def check_model_dir(path: Path, need_weights: bool = True) -> None:
+    """Raise a one-line UsageError when `path` is not a loadable model directory."""
+    if not path.is_dir():
+        raise NotFoundError(f"model directory {path} does not exist")
+    if not (path / "config.json").is_file() and not is_adapter(path):
+        raise UsageError(f"{path} has no config.json", "point at a Hugging Face model directory")
+    if not any((path / f).is_file() for f in TOKENIZER_FILES):
+        raise UsageError(f"model directory {path} has no tokenizer (tokenizer.json / tokenizer_config.json)",
+                         "copy the tokenizer files from the base model into it")
+    if need_weights and not is_adapter(path) and not any(any(path.glob(g)) for g in WEIGHT_GLOBS):
+        raise UsageError(f"model directory {path} has no weights (*.safetensors or pytorch_model.bin)",
+                         "point at a directory that holds the model weights")
+
+
+def load_tokenizer(path: Path) -> Any:
+    from transformers import AutoTokenizer
+
+    check_model_dir(path, need_weights=False)
+    return AutoTokenizer.from_pretrained(path)
+
+
+def load_causal_lm(path: Path, dtype: str = "auto", device: str | None = None) -> Any:
+    """Load a causal LM (or base + LoRA adapter) from a directory; float32 on CPU unless told."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    check_model_dir(path)
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    torch_dtype: Any = torch.float32 if (dtype == "auto" and device == "cpu") else dtype
+    if is_adapter(path):
+        from peft import AutoPeftModelForCausalLM
+
+        model = AutoPeftModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
+    return model.to(device).eval()
+
+
+class ImportConfig(StageConfig):
+    path: str
+
+
+def import_stage(cfg: ImportConfig, ws: Workspace, inputs: dict[str, Artifact] | None = None,
+                 name: str | None = None) -> Artifact:
+    """Copy a local Hugging Face model directory into the workspace as a model artifact."""
+    import shutil
+
+    src = Path(cfg.path)
+    check_model_dir(src)
+    files = [f for f in sorted(src.rglob("*")) if f.is_file() and ".cache" not in f.parts]
+    from luban.core.artifact import file_parent
+
+    with ws.create("model", name, "models.import", dump_config(cfg),
+                   parents=[file_parent(f, sha256_file(f)) for f in files]) as p:
+        for f in files:
+            dest = p.path / f.relative_to(src)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, dest)
+        p.stats["files"] = len(files)
+    assert p.result is not None
+    return p.result

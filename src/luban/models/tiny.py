@@ -1,0 +1,163 @@
+"""Tiny-model kit: a byte-level BPE tokenizer trained on your text plus a small, randomly initialised
+causal LM of a real architecture (Llama or Qwen2), saved as a standard Hugging Face directory.
+
+Tests and the demo use it in place of hub weights. Nothing here is special-cased downstream: the
+directory has config.json, model.safetensors, tokenizer.json, tokenizer_config.json (with the chat
+template) and generation_config.json, exactly what a Qwen2.5 or Llama 3 download has, and it is
+loaded by the same `from_pretrained(path)` calls.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from luban.core.artifact import Artifact, artifact_parent, file_parent
+from luban.core.config import StageConfig, dump_config
+from luban.core.errors import NotFoundError, UsageError
+from luban.core.hashing import sha256_file
+from luban.core.workspace import Workspace
+from luban.models.chat_templates import get_template, template_text
+
+# Architecture sizes. `demo` trains usefully on 2 CPU cores in about a minute; `bench50m` is the
+# ~50M-parameter model of the serving benchmark.
+SIZES: dict[str, dict[str, int]] = {
+    "test": dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                 num_key_value_heads=2, vocab_size=1024),
+    "demo": dict(hidden_size=256, intermediate_size=704, num_hidden_layers=4, num_attention_heads=8,
+                 num_key_value_heads=4, vocab_size=4096),
+    "bench50m": dict(hidden_size=512, intermediate_size=1536, num_hidden_layers=10, num_attention_heads=8,
+                     num_key_value_heads=4, vocab_size=32000),
+}
+TEXT_SUFFIXES = {".txt", ".md", ".html", ".htm", ".jsonl", ".json", ".csv", ".tsv"}
+
+
+class TinyConfig(StageConfig):
+    arch: Literal["llama", "qwen2"] = "qwen2"
+    size: Literal["test", "demo", "bench50m"] = "demo"
+    vocab_size: int | None = Field(None, ge=300, description="override the size's vocabulary")
+    max_position_embeddings: int = Field(1024, ge=64)
+    corpus: list[str] = Field(default_factory=list, description="text files, folders or globs")
+    seed: int = 0
+
+
+def tiny_stage(cfg: TinyConfig, ws: Workspace, inputs: dict[str, Artifact] | None = None,
+               name: str | None = None) -> Artifact:
+    """Pipeline stage: build a tiny model from a corpus dataset artifact and/or corpus files."""
+    inputs = inputs or {}
+    parents = []
+    texts: list[str] = []
+    if "corpus" in inputs:
+        from luban.data.shards import read_split
+
+        art = inputs["corpus"]
+        texts.extend(t for t in read_split(art, "train").column("text").to_pylist() if t)
+        parents.append(artifact_parent(art, "corpus"))
+    files = expand_paths(cfg.corpus) if cfg.corpus else []
+    parents.extend(file_parent(p, sha256_file(p)) for p in files)
+    texts.extend(iter_texts(files))
+    with ws.create("model", name, "models.tiny", dump_config(cfg), parents=parents) as pending:
+        stats = build_tiny(texts, pending.path, arch=cfg.arch, size=cfg.size, vocab_size=cfg.vocab_size,
+                           max_position_embeddings=cfg.max_position_embeddings, seed=cfg.seed)
+        pending.stats.update(stats)
+    assert pending.result is not None
+    return pending.result
+
+
+def expand_paths(patterns: Iterable[str]) -> list[Path]:
+    """Files named directly, found under folders, or matched by globs; sorted; error when none."""
+    import glob
+
+    found: set[Path] = set()
+    for pat in patterns:
+        p = Path(pat)
+        if p.is_file():
+            found.add(p)
+        elif p.is_dir():
+            found.update(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() in TEXT_SUFFIXES)
+        else:
+            found.update(Path(x) for x in glob.glob(pat, recursive=True) if Path(x).is_file())
+    if not found:
+        raise NotFoundError(f"corpus path {', '.join(patterns)} matches no file", "check the path or glob")
+    return sorted(found)
+
+
+def iter_texts(files: Iterable[Path]) -> Iterator[str]:
+    """Plain text out of each file; JSON lines contribute every string value they hold."""
+    for f in files:
+        raw = f.read_text(encoding="utf-8", errors="replace")
+        if f.suffix.lower() in {".jsonl", ".json"}:
+            for line in raw.splitlines():
+                try:
+                    yield from _strings(json.loads(line))
+                except json.JSONDecodeError:
+                    yield line
+        else:
+            yield raw
+
+
+def _strings(obj: Any) -> Iterator[str]:
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _strings(v)
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int, template: str) -> Any:
+    """Byte-level BPE (as in GPT-2, Llama 3, Qwen2) trained on `texts`, wrapped as a fast HF tokenizer."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    spec = get_template(template)
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(spec.specials),
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(texts, trainer=trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=spec.bos, eos_token=spec.end_of_turn,
+                                   pad_token=spec.pad, unk_token=None, model_max_length=1 << 30,
+                                   clean_up_tokenization_spaces=False)
+    fast.chat_template = template_text(template)
+    return fast
+
+
+def build_tiny(texts: Iterable[str], out: Path, arch: str = "qwen2", size: str = "demo",
+               vocab_size: int | None = None, max_position_embeddings: int = 1024, seed: int = 0) -> dict[str, Any]:
+    """Train the tokenizer, build the model, save both to `out`; returns stats."""
+    import torch
+    from transformers import AutoModelForCausalLM, GenerationConfig, LlamaConfig, Qwen2Config
+
+    texts = [t for t in texts if t and t.strip()]
+    if not texts:
+        raise UsageError("the corpus holds no text", "point --corpus at text, markdown or JSON lines files")
+    dims = dict(SIZES[size])
+    if vocab_size:
+        dims["vocab_size"] = vocab_size
+    template = "llama3" if arch == "llama" else "chatml"
+    spec = get_template(template)
+    tokenizer = train_tokenizer(texts, dims["vocab_size"], template)
+    common = dict(dims, vocab_size=len(tokenizer), max_position_embeddings=max_position_embeddings,
+                  tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id,
+                  eos_token_id=tokenizer.convert_tokens_to_ids(spec.end_of_turn),
+                  bos_token_id=tokenizer.bos_token_id, torch_dtype="float32")
+    config = LlamaConfig(**common) if arch == "llama" else Qwen2Config(**common)
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config)
+    stop_ids = sorted({tokenizer.convert_tokens_to_ids(spec.end_of_turn), tokenizer.convert_tokens_to_ids(spec.eos)})
+    model.generation_config = GenerationConfig(eos_token_id=stop_ids, pad_token_id=tokenizer.pad_token_id,
+                                               bos_token_id=tokenizer.bos_token_id, do_sample=False)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    n_params = sum(p.numel() for p in model.parameters())
+    return {"arch": arch, "size": size, "parameters": n_params, "vocab_size": len(tokenizer),
+            "chat_template": template, "corpus_texts": len(texts)}
