@@ -1,0 +1,1 @@
+"""OpenAI-compatible serving: protocol types, the continuous-batching engine and backends."""
