@@ -52,6 +52,23 @@ def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _build(tmp_path_factory, "llama")
 
 
+@pytest.fixture
+def read_only_dir(tmp_path: Path):
+    """A workspace folder that even root cannot write: immutable (chattr +i) or skipped if unsupported."""
+    import shutil
+    import subprocess
+
+    from luban.core.workspace import Workspace
+
+    root = tmp_path / "ro-ws"
+    Workspace(root).check_writable()
+    dirs = [root, *[d for d in root.rglob("*") if d.is_dir()]]
+    if not shutil.which("chattr") or subprocess.run(["chattr", "+i", *map(str, dirs)]).returncode != 0:
+        pytest.skip("cannot make a read-only folder here (chattr +i not permitted)")
+    yield root
+    subprocess.run(["chattr", "-i", *map(str, dirs)], check=False)
+
+
 def _port_open(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):

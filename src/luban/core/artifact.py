@@ -22,6 +22,7 @@ class Producer(BaseModel):
     stage: str
     config: dict[str, Any] = Field(default_factory=dict)
     version: str = ""
+    run_key: str | None = None  # set by the pipeline runner: hash of stage, config and inputs
 
 
 class Parent(BaseModel):

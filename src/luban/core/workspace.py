@@ -14,6 +14,7 @@ writes the manifest and renames it into `artifacts/`. An exception or Ctrl-C rem
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import shutil
 import tempfile
@@ -30,6 +31,10 @@ from luban.core.hashing import hash_tree, sha256_json
 from luban.core.index import Index, now
 
 DEFAULT_ROOT = "luban-ws"
+
+# The pipeline runner sets this around a stage call so that the artifact records which
+# (stage, config, inputs) produced it, and a later run can reuse it.
+current_run_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("luban_run_key", default=None)
 
 
 @dataclass
@@ -94,7 +99,8 @@ class Workspace:
         self.check_writable()
         tmp = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=self.root / "tmp"))
         pending = PendingArtifact(path=tmp, kind=kind, name=name,
-                                  producer=Producer(stage=stage, config=config or {}, version=__version__),
+                                  producer=Producer(stage=stage, config=config or {}, version=__version__,
+                                                    run_key=current_run_key.get()),
                                   parents=list(parents or []))
         try:
             yield pending
@@ -127,8 +133,15 @@ class Workspace:
         self.index.set_ref(name, art.id)
 
     # -- reading ----------------------------------------------------------------------------
+    def is_new(self) -> bool:
+        """True when nothing was ever written here (reading then must not create the folder)."""
+        return self._index is None and not self._db_url and not (self.root / "index.db").exists()
+
     def get(self, ref: str) -> Artifact:
         """Resolve a name, a full id or an id prefix (>= 6 characters) to an Artifact."""
+        if self.is_new():
+            raise NotFoundError(f"no artifact named '{ref}': workspace {self.root} is empty",
+                                "run a stage first, or point --workspace at your workspace")
         index = self.index
         refs = index.refs()
         art_id = refs.get(ref)
@@ -156,6 +169,8 @@ class Workspace:
 
     def list(self, kind: str | None = None) -> list[tuple[Artifact, list[str]]]:
         """Every artifact with the names that point at it, oldest first."""
+        if self.is_new():
+            return []
         by_id: dict[str, list[str]] = {}
         for name, art_id in self.index.refs().items():
             by_id.setdefault(art_id, []).append(name)

@@ -1,0 +1,28 @@
+"""State shared by all commands of one invocation: the workspace and the --debug flag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.console import Console
+
+from luban.core.workspace import Workspace
+
+
+@dataclass
+class CLIState:
+    workspace_path: str | None = None
+    db_url: str | None = None
+    debug: bool = False
+    quiet: bool = False
+    _ws: Workspace | None = field(default=None, repr=False)
+
+    def workspace(self) -> Workspace:
+        if self._ws is None:
+            self._ws = Workspace(self.workspace_path, self.db_url)
+        return self._ws
+
+
+state = CLIState()
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)

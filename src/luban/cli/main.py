@@ -1,0 +1,117 @@
+"""Entry point of the `luban` command: mounts the command groups and turns errors into one line.
+
+Exit codes: 0 ok, 1 the work failed, 2 bad usage or input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+
+from luban import __version__
+from luban.cli import config_cmd, models, workspace
+from luban.cli.context import err_console, state
+from luban.core.errors import LubanError
+
+app = typer.Typer(
+    name="luban",
+    help="Luban: from raw enterprise data to your own guarded LLM behind an OpenAI-compatible API.\n\n"
+         "Start with `luban demo`; see `luban COMMAND --help` for examples.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"luban {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    workspace_path: str = typer.Option(None, "--workspace", "-w", envvar="LUBAN_WORKSPACE",
+                                       help="workspace folder (default ./luban-ws)"),
+    db_url: str = typer.Option(None, "--db-url", envvar="LUBAN_DB_URL",
+                               help="SQLAlchemy URL of the metadata index (default: SQLite in the workspace)"),
+    debug: bool = typer.Option(False, "--debug", help="show tracebacks"),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version"),
+) -> None:
+    state.workspace_path = workspace_path
+    state.db_url = db_url
+    state.debug = debug or bool(os.environ.get("LUBAN_DEBUG"))
+
+
+app.command("ls")(workspace.ls)
+app.command("show")(workspace.show)
+app.command("lineage")(workspace.lineage_cmd)
+app.command("rm")(workspace.rm)
+app.command("gc")(workspace.gc)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(models.app, name="models")
+
+
+def _mount_layers() -> None:
+    """Command groups of the layers; each module is thin and imports its layer lazily."""
+    from luban.cli import demo, run
+
+    app.command("run")(run.run)
+    app.command("demo")(demo.demo)
+
+
+_mount_layers()
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DATASETS_VERBOSITY", "error")
+
+
+def main(argv: list[str] | None = None) -> None:
+    _quiet_libraries()
+    from luban.cli.progress_view import RichReporter
+    from luban.core import progress
+
+    progress.set_reporter(RichReporter())
+    command = typer.main.get_command(app)
+    try:
+        rc = command.main(args=argv if argv is not None else sys.argv[1:], prog_name="luban", standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
+    except LubanError as e:
+        if state.debug:
+            err_console.print_exception()
+        err_console.print(f"[bold red]error:[/bold red] {e}", soft_wrap=True)
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("[yellow]interrupted[/yellow]: nothing half-written was kept")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/yellow]: nothing half-written was kept")
+        sys.exit(130)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        ctx_help = ""
+        if isinstance(e, click.UsageError) and e.ctx is not None:
+            ctx_help = f" (see `{e.ctx.command_path} --help`)"
+        err_console.print(f"[bold red]error:[/bold red] {e.format_message()}{ctx_help}", soft_wrap=True)
+        sys.exit(e.exit_code)
+    except Exception as e:  # noqa: BLE001 - the last line of defence prints one line, not a traceback
+        if state.debug:
+            err_console.print_exception()
+        else:
+            err_console.print(f"[bold red]error:[/bold red] {type(e).__name__}: {e} (run with --debug for the "
+                              "traceback)", soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

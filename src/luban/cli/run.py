@@ -1,0 +1,37 @@
+"""`luban run luban.yaml`: run a solution spec like a build system."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from luban.cli.context import console, err_console, state
+from luban.pipeline import StageEntry, StageResult, run_spec
+
+
+def results_table(results: list[StageResult]) -> Table:
+    table = Table("stage", "uses", "status", "artifact", "kind", "time", box=None)
+    for r in results:
+        status = "[green]ran[/green]" if r.status == "ran" else "[cyan]reused[/cyan]"
+        table.add_row(r.name, r.use, status, r.artifact.short_id, r.artifact.kind,
+                      f"{r.seconds:.1f}s" if r.status == "ran" else "-")
+    return table
+
+
+def run(spec: Path = typer.Argument(..., help="solution spec (luban.yaml)"),
+        force: list[str] = typer.Option(None, "--force", "-f", help="re-run this stage even if unchanged"),
+        until: str = typer.Option(None, "--until", help="stop after this stage")) -> None:
+    """Run the stages of a solution spec in order, reusing every stage whose inputs and config are unchanged.
+
+    Example: luban run examples/acme/luban.yaml --until acme-lora --force acme-lora
+    """
+    def on_start(entry: StageEntry, i: int, n: int) -> None:
+        err_console.print(f"[bold]→[/bold] [{i + 1}/{n}] {entry.name} [dim]({entry.use})[/dim]")
+
+    results = run_spec(spec, state.workspace(), force=set(force or []), until=until, on_start=on_start)
+    console.print(results_table(results))
+    reused = sum(r.status == "reused" for r in results)
+    console.print(f"{len(results) - reused} stage(s) ran, {reused} reused. "
+                  f"See `luban lineage {results[-1].name}`.")

@@ -1,0 +1,1 @@
+"""Evaluation: tasks, metrics, comparison reports (quality and, later, safety suites and gates)."""
