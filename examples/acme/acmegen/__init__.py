@@ -1,0 +1,1 @@
+"""Generator of the Acme Robotics demo corpus; run ``python examples/acme/make_corpus.py``."""
