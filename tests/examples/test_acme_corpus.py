@@ -67,6 +67,10 @@ def test_preference_pairs_differ_and_heldout_questions_are_unseen() -> None:
     assert not {h["question"] for h in held} & sft_questions
     assert {h["answer"] for h in held} <= sft_answers  # same facts, same answer pattern
     assert sum(_has_cjk(h["question"]) for h in held) == len(held) // 2
+    raw_text = "".join(
+        p.read_bytes().decode("utf-8", "replace") for p in (ACME / "raw").rglob("*") if p.is_file()
+    )
+    assert not [h["question"] for h in held if h["question"] in raw_text]
     demo = json.loads((ACME / "demo_questions.json").read_text("utf-8"))
     assert len(demo) == 3 and set(demo) <= {h["question"] for h in held}
 
