@@ -42,6 +42,9 @@ def _root(
     debug: bool = typer.Option(False, "--debug", help="show tracebacks"),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version"),
 ) -> None:
+    if state._ws is not None:
+        state._ws.close()
+    state._ws = None
     state.workspace_path = workspace_path
     state.db_url = db_url
     state.debug = debug or bool(os.environ.get("LUBAN_DEBUG"))

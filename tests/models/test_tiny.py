@@ -1,0 +1,46 @@
+import json
+
+import torch
+
+from luban.models.loading import load_causal_lm, load_tokenizer
+
+
+def test_tiny_dir_is_a_standard_hf_directory(tiny_model_dir):
+    names = {p.name for p in tiny_model_dir.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+            "generation_config.json"} <= names
+    cfg = json.loads((tiny_model_dir / "config.json").read_text())
+    assert cfg["model_type"] == "qwen2" and cfg["architectures"] == ["Qwen2ForCausalLM"]
+
+
+def test_loads_through_auto_classes_and_generates(tiny_model_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    ids = tok.apply_chat_template([{"role": "user", "content": "保修期多久?"}], add_generation_prompt=True,
+                                  return_tensors="pt", return_dict=True)
+    out = model.generate(**ids, max_new_tokens=5, do_sample=False)
+    assert out.shape[1] > ids["input_ids"].shape[1]
+
+
+def test_tokenizer_round_trips_chinese_and_english(tiny_model_dir):
+    tok = load_tokenizer(tiny_model_dir)
+    text = "X100扫地机器人的保修期为2年。 Returns within 30 days!"
+    assert tok.decode(tok(text, add_special_tokens=False)["input_ids"]) == text
+
+
+def test_chat_template_marks_assistant_and_stops(tiny_model_dir, tiny_llama_dir):
+    for d, eot in ((tiny_model_dir, "<|im_end|>"), (tiny_llama_dir, "<|eot_id|>")):
+        tok = load_tokenizer(d)
+        msgs = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello there"}]
+        enc = tok.apply_chat_template(msgs, return_assistant_tokens_mask=True, return_dict=True)
+        trained = tok.decode([i for i, m in zip(enc["input_ids"], enc["assistant_masks"]) if m])
+        assert trained == "hello there" + eot
+        gen = json.loads((d / "generation_config.json").read_text())
+        assert tok.convert_tokens_to_ids(eot) in gen["eos_token_id"]
+
+
+def test_llama_arch(tiny_llama_dir):
+    model = load_causal_lm(tiny_llama_dir)
+    assert model.config.model_type == "llama" and model.device == torch.device("cpu")
