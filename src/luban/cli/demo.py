@@ -105,7 +105,10 @@ def demo(spec: Path = typer.Option(None, "--spec", help="solution spec (default:
     console.print(results_table(results))
     by_name = {r.name: r for r in results}
     evals = [r for r in results if r.use == "evaluate.qa"]
-    served = results[-1].artifact
+    models = [r.artifact for r in results if r.artifact.kind == "model"]
+    if not models:
+        raise NotFoundError(f"{spec} produces no model to serve", "add a training or merge stage")
+    served = models[-1]
     if evals:
         stats = evals[-1].artifact.manifest.stats
         table = Table("model", "exact match", "ROUGE-L", title=f"held-out questions ({stats.get('questions')})",
