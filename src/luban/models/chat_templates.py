@@ -42,3 +42,23 @@ def get_template(name: str) -> TemplateSpec:
 def template_text(name: str) -> str:
     spec = get_template(name)
     return resources.files("luban.models").joinpath("templates", spec.file).read_text(encoding="utf-8")
+
+
+# Hugging Face `model_type` (config.json) -> catalog template, for model directories that ship none.
+FAMILY_TEMPLATES: dict[str, str] = {
+    "qwen2": "chatml",
+    "llama": "llama3",
+}
+
+
+def template_for_model(model_dir: object) -> str:
+    """The catalog template of a model directory's family (by `model_type` in config.json)."""
+    import json
+    from pathlib import Path
+
+    cfg = json.loads((Path(str(model_dir)) / "config.json").read_text(encoding="utf-8"))
+    model_type = str(cfg.get("model_type", ""))
+    if model_type not in FAMILY_TEMPLATES:
+        raise NotFoundError(f"model {model_dir} ships no chat template and its family '{model_type}' is not in "
+                            "the catalog", f"set chat_template to one of {', '.join(TEMPLATES)} or a .jinja file")
+    return FAMILY_TEMPLATES[model_type]

@@ -1,0 +1,77 @@
+"""Running a TRL trainer the Luban way: a stable run folder per job, checkpoints for `--resume`, tracking.
+
+Design choices:
+- the run folder is `runs/<stage>-<key>`, where `key` is the output name or, without one, a hash of the config
+  and the input artifact ids; so `--resume` finds the checkpoints of the same job and nothing else;
+- a fresh (non-resumed) run clears that folder first, so stale checkpoints never leak into a new job;
+- resuming restores model, optimizer, scheduler, RNG states and the data position from the last checkpoint
+  (transformers' own resume, seeded sampler), and drops metric rows logged after that checkpoint, so the
+  metrics file reads as one uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from luban.core.artifact import Artifact
+from luban.core.errors import UsageError
+from luban.core.hashing import sha256_json
+from luban.core.workspace import Workspace
+from luban.train.tracking import METRICS_FILE, TrackingCallback
+
+
+def run_folder(ws: Workspace, stage: str, name: str | None, config: dict[str, Any],
+               inputs: dict[str, Artifact]) -> Path:
+    key = name or sha256_json({"config": config, "inputs": {k: a.id for k, a in sorted(inputs.items())}})[:12]
+    return ws.run_dir(f"{stage.replace('.', '-')}-{key}")
+
+
+def last_checkpoint(run_dir: Path) -> Path | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    found = get_last_checkpoint(str(run_dir)) if run_dir.is_dir() else None
+    return Path(found) if found else None
+
+
+def prepare_run(run_dir: Path, resume: bool) -> Path | None:
+    """The checkpoint to resume from (None for a fresh run, after clearing the folder)."""
+    if not resume:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        return None
+    ckpt = last_checkpoint(run_dir)
+    if ckpt is None:
+        raise UsageError(f"--resume: no checkpoint in {run_dir}",
+                         "run without --resume, or with the same --name and config as the interrupted run")
+    step = json.loads((ckpt / "trainer_state.json").read_text(encoding="utf-8"))["global_step"]
+    metrics = run_dir / METRICS_FILE
+    if metrics.is_file():
+        keep = [line for line in metrics.read_text(encoding="utf-8").splitlines()
+                if line.strip() and json.loads(line)["step"] <= step]
+        metrics.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
+    return ckpt
+
+
+def fit(trainer: Any, tracking: TrackingCallback, checkpoint: Path | None) -> dict[str, Any]:
+    """Train (from `checkpoint` when given); returns summary numbers for the artifact's stats."""
+    from transformers import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)  # stages never print; TrackingCallback reports progress
+    trainer.add_callback(tracking)
+    try:
+        out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    finally:
+        tracking.close()
+    state = trainer.state
+    losses = [r["loss"] for r in state.log_history if "loss" in r]
+    return {"steps": state.global_step, "epochs": round(state.epoch or 0.0, 3),
+            "train_loss": round(float(out.training_loss), 5), "final_loss": losses[-1] if losses else None,
+            "tokens": int(state.num_input_tokens_seen), "train_seconds": round(out.metrics.get("train_runtime", 0), 2),
+            "resumed_from_step": _step_of(checkpoint)}
+
+
+def _step_of(checkpoint: Path | None) -> int | None:
+    return int(checkpoint.name.rsplit("-", 1)[1]) if checkpoint else None

@@ -1,0 +1,91 @@
+"""Recipe: supervised fine-tuning on chat data — full weights, LoRA, DoRA or QLoRA — over TRL's SFTTrainer.
+
+setup (pre-flight, tokenize with assistant-only labels) -> train (packed, padding-free) -> save (model or
+adapter + tokenizer + chat template + generation config + run/ tracking) -> artifact with lineage to its base
+model (role "base") and its dataset (role "data").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from luban.core.artifact import Artifact, artifact_parent
+from luban.core.config import StageConfig, dump_config
+from luban.core.workspace import Workspace
+from luban.models.loading import load_tokenizer
+from luban.train import preflight
+from luban.train.adapters import LoraSection, Method, load_base, lora_config
+from luban.train.args import TrainArgs, trl_args
+from luban.train.datasets import load_split, roles_in, tokenize_chat
+from luban.train.report import write_report
+from luban.train.run import fit, prepare_run, run_folder
+from luban.train.saving import save_model, save_run_files
+from luban.train.tracking import TrackingCallback
+
+STAGE = "train.sft"
+
+
+class SFTConfig(StageConfig):
+    """Supervised fine-tuning. Example: `luban train sft examples/train/sft_lora.yaml train.max_steps=100`."""
+
+    method: Method = "lora"
+    lora: LoraSection = Field(default_factory=LoraSection)
+    train: TrainArgs = Field(default_factory=TrainArgs)
+    chat_template: str | None = Field(None, description="catalog template name or .jinja path; default: the "
+                                                         "model's own, else its family's from the catalog")
+    split: str = "train"
+
+
+def sft(cfg: SFTConfig, ws: Workspace, inputs: dict[str, Artifact], name: str | None = None, *,
+        resume: bool = False) -> Artifact:
+    """Fine-tune `inputs["model"]` on the `messages` column of `inputs["data"]`; returns a model artifact
+    (an adapter for lora/qlora, full weights for full)."""
+    base, data = inputs["model"], inputs["data"]
+    base_dir = base.path
+    preflight.check_model(base_dir)
+    if cfg.method == "qlora":
+        preflight.check_cuda_for("qlora")
+    tokenizer = load_tokenizer(base_dir)
+    preflight.resolve_template(tokenizer, base_dir, cfg.chat_template)
+    template = preflight.training_template(tokenizer)
+    raw = load_split(data, "chat", "sft", cfg.split)
+    preflight.check_template(tokenizer, template, roles_in(raw), preflight.stop_token_ids(tokenizer, base_dir))
+    ds = tokenize_chat(raw, tokenizer, template)
+    preflight.check_lengths(ds["length"], cfg.train.max_seq_length, preflight.model_context(base_dir),
+                            cfg.train.truncate)
+
+    config = dump_config(cfg)
+    run_dir = run_folder(ws, STAGE, name, config, inputs)
+    checkpoint = prepare_run(run_dir, resume)
+    model = load_base(base_dir, cfg.method, cfg.lora, cfg.train.precision)
+    trainer = _trainer(cfg, model, tokenizer, ds, run_dir)
+    tracking = TrackingCallback(run_dir, "Fine-tuning", cfg.train.max_minutes)
+    stats = fit(trainer, tracking, checkpoint)
+    stats.update(method=cfg.method, samples=len(ds), trainable_parameters=_trainable(trainer.model))
+    write_report(run_dir, f"SFT ({cfg.method}) of {base.name or base.short_id}", stats)
+
+    parents = [artifact_parent(base, "base"), artifact_parent(data, "data")]
+    with ws.create("model", name, STAGE, config, parents=parents) as p:
+        save_model(trainer.model, tokenizer, base_dir, p.path)
+        save_run_files(run_dir, p.path)
+        p.stats.update(stats, adapter=cfg.method != "full")
+    assert p.result is not None
+    return p.result
+
+
+def _trainer(cfg: SFTConfig, model: Any, tokenizer: Any, ds: Any, run_dir: Any) -> Any:
+    from trl import SFTConfig as TRLSFTConfig
+    from trl import SFTTrainer
+
+    args = trl_args(TRLSFTConfig, cfg.train, run_dir, max_length=cfg.train.max_seq_length,
+                    packing=cfg.train.packing, packing_strategy="bfd",
+                    padding_free=cfg.train.packing)
+    peft = lora_config(cfg.lora) if cfg.method != "full" else None
+    return SFTTrainer(model=model, args=args, train_dataset=ds.remove_columns("length"), processing_class=tokenizer,
+                      peft_config=peft)
+
+
+def _trainable(model: Any) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
