@@ -1,0 +1,1 @@
+"""Data operators (cleaning, quality, dedup, PII, safety) registered by name; see `registry.py`."""

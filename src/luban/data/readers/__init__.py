@@ -1,0 +1,88 @@
+"""Readers: raw files (jsonl/json, csv/tsv, parquet, txt/md, html, pdf, docx) -> records.
+
+Inputs are files, folders (read recursively) and globs. One module per format, each a generator
+`read(src, text_field, opts) -> Iterator[Record]`, registered below by file suffix (adding a
+format is one module and one line). A reader never raises for bad content: it yields a
+quarantined record (file:line and reason) and goes on, so what was read before is never lost.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from luban.core.errors import NotFoundError
+from luban.core.hashing import sha256_file
+from luban.data import records as R
+from luban.data.readers.source import ReadOptions, SourceFile
+
+SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
+            ".parquet": "parquet", ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
+            ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
+READERS = {"jsonl": "jsonl", "json": "json_doc", "csv": "delimited", "tsv": "delimited", "parquet": "parquet",
+           "txt": "text", "md": "text", "html": "html", "pdf": "pdf", "docx": "docx"}
+
+__all__ = ["READERS", "SUFFIXES", "ReadOptions", "SourceFile", "expand_inputs", "open_source", "read_source"]
+
+
+def display_name(path: Path) -> str:
+    """Relative to the current folder when below it (reproducible artifact ids), else absolute."""
+    absolute = path.resolve()
+    try:
+        return absolute.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
+
+
+def expand_inputs(inputs: list[str]) -> list[Path]:
+    """Files, folders (recursive, hidden entries skipped) and globs -> sorted unique file paths."""
+    out: dict[str, Path] = {}
+    for item in inputs:
+        if any(c in item for c in "*?["):
+            matches = [Path(m) for m in glob.glob(item, recursive=True) if Path(m).is_file()]
+        elif Path(item).is_dir():
+            matches = []
+            for root, dirs, files in os.walk(item):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                matches += [Path(root) / f for f in files if not f.startswith(".")]
+        elif Path(item).is_file():
+            matches = [Path(item)]
+        else:
+            raise NotFoundError(f"input '{item}' is not a file, folder or matching glob",
+                                "check the path (relative paths start at the current folder)")
+        if not matches:
+            raise NotFoundError(f"input '{item}' matches no file", "check the glob or folder")
+        for m in matches:
+            out.setdefault(str(m.resolve()), m)
+    return sorted(out.values(), key=lambda p: display_name(p))
+
+
+def open_source(path: Path) -> SourceFile:
+    fmt = SUFFIXES.get(path.suffix.lower(), "")
+    return SourceFile(path=path, name=display_name(path), sha256=sha256_file(path), fmt=fmt)
+
+
+def _reader(fmt: str) -> Callable[[SourceFile, str, ReadOptions], Iterator[R.Record]]:
+    module = importlib.import_module(f"luban.data.readers.{READERS[fmt]}")
+    return module.read  # type: ignore[no-any-return]
+
+
+def read_source(src: SourceFile, text_field: str = "text", opts: ReadOptions | None = None) -> Iterator[R.Record]:
+    """All records of one file; unsupported types and reader crashes become quarantined records."""
+    opts = opts or ReadOptions()
+    if not src.fmt:
+        known = ", ".join(sorted(SUFFIXES))
+        yield src.quarantine(0, f"unsupported file type '{src.path.suffix or '(none)'}' (readable: {known})")
+        return
+    line = 0
+    try:
+        for rec in _reader(src.fmt)(src, text_field, opts):
+            line = rec[R.LINE]
+            yield rec
+    except OSError as e:
+        yield src.quarantine(line, f"read error: {e.strerror or e}")
+    except Exception as e:  # a reader bug must not lose the records already read  # noqa: BLE001
+        yield src.quarantine(line, f"reader failed: {type(e).__name__}: {str(e)[:200]}")

@@ -1,0 +1,1 @@
+"""Guard layer: detectors, scanners and policies shared by data curation, the gateway and evaluation."""
