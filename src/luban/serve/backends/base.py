@@ -33,6 +33,7 @@ class Capabilities:
     constrained: bool = False  # json_object / json_schema through a token mask or upstream support
     tools: bool = True
     adapters: tuple[str, ...] = ()  # LoRA adapter names selectable as "model:adapter"
+    vocab_size: int = 0  # > 0 when `generate` accepts token-id prompts (ids must be below it)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,14 @@ class Step:
     finish_reason: str | None = None
     prompt_tokens: int = 0  # set on every step: the exact prompt length the tokenizer counted
     completion_tokens: int = 0  # cumulative
+
+
+class QueueFull(Exception):
+    """Raised by `generate` when the backend is at capacity; the app answers 429 with Retry-After."""
+
+    def __init__(self, retry_after: int = 1) -> None:
+        super().__init__("the server is at capacity")
+        self.retry_after = retry_after
 
 
 @runtime_checkable

@@ -1,0 +1,93 @@
+"""`luban serve MODEL...` and `luban engine MODEL...`: the OpenAI-compatible server.
+
+`serve` is the embedded default (one process, prints how to call it); `engine` is the same
+server without the banner, for scale-out behind `luban gateway` or any load balancer.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from luban.cli.context import console, state
+from luban.serve.limits import Limits
+
+app = typer.Typer(help="Serve models behind an OpenAI-compatible API.", no_args_is_help=True)
+
+MODELS = typer.Argument(..., help="workspace model artifact names/ids, HF directories, .gguf files or URLs")
+HOST = typer.Option("127.0.0.1", "--host", help="interface to bind (0.0.0.0 for all)")
+PORT = typer.Option(8000, "--port", "-p", help="TCP port")
+NAME = typer.Option(None, "--name", help="served model id, once per MODEL in order")
+DEVICE = typer.Option(None, "--device", help="cpu or cuda (default: cuda when available)")
+MAX_BATCH = typer.Option(32, "--max-batch", help="sequences decoded together per step")
+MAX_QUEUE = typer.Option(256, "--max-queue", help="waiting requests before answering 429")
+MAX_TOKENS = typer.Option(None, "--max-tokens-cap", help="never generate more tokens per choice than this")
+TIMEOUT = typer.Option(600.0, "--request-timeout", help="seconds before a generation is cut (finish_reason length)")
+THREADS = typer.Option(None, "--threads", help="torch CPU threads (default: torch's choice)")
+LOG = typer.Option("warning", "--log-level", help="uvicorn log level")
+
+
+def _start(models: list[str], host: str, port: int, names: list[str] | None, device: str | None,
+           max_batch: int, max_queue: int, max_tokens_cap: int | None, request_timeout: float,
+           threads: int | None, log_level: str, banner: bool) -> None:
+    from luban.serve import server
+
+    direct = all(m.startswith(("http://", "https://")) or Path(m).exists() for m in models)
+    ws = None if direct else state.workspace()  # serving a plain directory creates no workspace
+    options = {"max_batch": max_batch, "max_queue": max_queue}
+    if device:
+        options["device"] = device
+    if threads:
+        options["threads"] = threads
+    specs = server.model_specs(models, ws, names, options)
+    if banner:
+        _print_banner(host, port, [s.model_id for s in specs] + [f"{s.model_id}:{a}" for s in specs
+                                                                    for a in s.adapters])
+    server.run(specs, host, port, Limits(max_tokens_cap=max_tokens_cap, request_timeout=request_timeout),
+               log_level)
+
+
+def _print_banner(host: str, port: int, ids: list[str]) -> None:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{shown}:{port}/v1"
+    body = json.dumps({"model": ids[0], "messages": [{"role": "user", "content": "Hello"}]})
+    console.print(f"[bold]Luban[/bold] serving {', '.join(ids)} at [cyan]{url}[/cyan] "
+                  f"(health: http://{shown}:{port}/health, metrics: /metrics)")
+    console.print(f"  curl {url}/chat/completions -H 'Content-Type: application/json' -d '{body}'",
+                  markup=False, soft_wrap=True)
+    console.print(f'  python -c "from openai import OpenAI; c = OpenAI(base_url=\'{url}\', api_key=\'none\'); '
+                  f"print(c.chat.completions.create(model='{ids[0]}', messages=[{{'role': 'user', "
+                  f"'content': 'Hello'}}]).choices[0].message.content)\"", markup=False, soft_wrap=True)
+
+
+def serve_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT, name: list[str] = NAME,
+                  device: str = DEVICE, max_batch: int = MAX_BATCH, max_queue: int = MAX_QUEUE,
+                  max_tokens_cap: int = MAX_TOKENS, request_timeout: float = TIMEOUT, threads: int = THREADS,
+                  log_level: str = LOG) -> None:
+    """Serve models with an OpenAI-compatible API (chat, completions, embeddings, /metrics).
+
+    Several models in one server; LoRA adapters are served as "base:adapter". /health answers 200
+    once every model is loaded. Stop with Ctrl-C or SIGTERM.
+
+    Example: luban serve acme-sft --port 8000
+    """
+    _start(models, host, port, name, device, max_batch, max_queue, max_tokens_cap, request_timeout, threads,
+           log_level, banner=True)
+
+
+def engine_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT, name: list[str] = NAME,
+                   device: str = DEVICE, max_batch: int = MAX_BATCH, max_queue: int = MAX_QUEUE,
+                   max_tokens_cap: int = MAX_TOKENS, request_timeout: float = TIMEOUT, threads: int = THREADS,
+                   log_level: str = LOG) -> None:
+    """Run a model engine for scale-out: the same OpenAI API, no banner, meant behind `luban gateway`.
+
+    Example: luban engine acme-sft --host 0.0.0.0 --port 9001
+    """
+    _start(models, host, port, name, device, max_batch, max_queue, max_tokens_cap, request_timeout, threads,
+           log_level, banner=False)
+
+
+app.command("serve")(serve_command)
+app.command("engine")(engine_command)

@@ -1,0 +1,187 @@
+"""ONNX Runtime backend: a decoder graph with KV cache (from `luban.compress.onnx_export` or Optimum).
+
+Design choices:
+- The directory holds `model.onnx` next to the tokenizer files and config.json, as the exporter writes
+  it; cache shapes (layers, kv heads, head dim, float dtype) are read from the graph's own inputs, so
+  a graph exported by `optimum-cli export onnx` (same input/output names) loads unchanged.
+- Each request decodes on its own: one `InferenceSession.run` per step for one row. ONNX Runtime
+  sessions are safe to run from several threads at once, and the runtime releases the GIL, so
+  concurrent requests overlap in a thread pool; there is no cross-request batching here (that is the
+  transformers backend's engine). Closing the stream stops the decode loop at its next step.
+- Everything around the forward pass is shared with the transformers backend: chat rendering, the
+  incremental detokenizer, `finish_token` (stop tokens, max_tokens, context limit, deadline), the
+  batched sampler and llguidance masks for `response_format`, so both backends answer alike.
+- The graph outputs logits only, so `/v1/embeddings` is not offered for ONNX models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from luban.core.errors import NotFoundError, UsageError
+from luban.serve.backends.base import Capabilities, GenerationRequest, ModelSpec, Step
+from luban.serve.backends.chat import render_with_tools
+
+ORT_FLOATS = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(bfloat16)": "float32"}
+
+
+def find_graph(source: Path) -> Path:
+    """`source` itself when it is an .onnx file, else `source/model.onnx`."""
+    if source.is_file() and source.suffix == ".onnx":
+        return source
+    if (source / "model.onnx").is_file():
+        return source / "model.onnx"
+    raise NotFoundError(f"no model.onnx in {source}",
+                        "export one with `luban compress onnx MODEL` (luban.compress.onnx_export)")
+
+
+def eos_ids(folder: Path, tokenizer: Any) -> list[int]:
+    """EOS ids from generation_config.json plus the tokenizer's own eos token."""
+    ids: list[int] = []
+    gen = folder / "generation_config.json"
+    if gen.is_file():
+        raw = json.loads(gen.read_text()).get("eos_token_id")
+        ids += raw if isinstance(raw, list) else ([raw] if raw is not None else [])
+    if tokenizer.eos_token_id is not None:
+        ids.append(int(tokenizer.eos_token_id))
+    return list(dict.fromkeys(int(i) for i in ids)) or [0]
+
+
+class OnnxBackend:
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.model_id = spec.model_id
+        self.capabilities = Capabilities(context_length=0)
+        self.session: Any = None
+        self.tokenizer: Any = None
+        self.constraints: Any = None
+        self.eos: frozenset[int] = frozenset()
+        self.past_names: list[str] = []
+        self.past_shape: tuple[int, int] = (0, 0)  # (kv heads, head dim)
+        self.past_dtype = "float32"
+
+    def load(self) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError as e:
+            raise UsageError("the ONNX backend needs onnxruntime", "pip install 'luban[onnx]'") from e
+        from luban.models.loading import load_tokenizer
+        from luban.serve.constrain import ConstraintFactory
+
+        source = Path(self.spec.source)
+        graph = find_graph(source)
+        folder = graph.parent
+        self.tokenizer = load_tokenizer(folder)
+        opts = ort.SessionOptions()
+        if self.spec.options.get("threads"):
+            opts.intra_op_num_threads = int(self.spec.options["threads"])
+        self.session = ort.InferenceSession(str(graph), opts, providers=self._providers(ort))
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        self.past_names = [n for n in inputs if n.startswith("past_key_values.")]
+        if "input_ids" not in inputs or not self.past_names:
+            raise UsageError(f"{graph} is not a decoder graph with a KV cache",
+                             "export it with luban.compress.onnx_export.export_onnx")
+        first = inputs[self.past_names[0]]
+        self.past_shape = (int(first.shape[1]), int(first.shape[3]))
+        self.past_dtype = ORT_FLOATS.get(first.type, "float32")
+        self.input_names = set(inputs)
+        eos = eos_ids(folder, self.tokenizer)
+        self.eos = frozenset(eos)
+        config = json.loads((folder / "config.json").read_text()) if (folder / "config.json").is_file() else {}
+        ctx = int(config.get("max_position_embeddings") or self.spec.options.get("context_length") or 2048)
+        vocab = int(self.session.get_outputs()[0].shape[-1]) if isinstance(
+            self.session.get_outputs()[0].shape[-1], int) else len(self.tokenizer)
+        self.constraints = ConstraintFactory(self.tokenizer, vocab, eos)
+        self.capabilities = Capabilities(context_length=ctx, logprobs=True, constrained=True, vocab_size=vocab)
+
+    def _providers(self, ort: Any) -> list[str]:
+        wanted = self.spec.options.get("device", "cpu")
+        if wanted == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
+            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        return ["CPUExecutionProvider"]
+
+    def encode(self, text: str) -> list[int]:
+        bos = self.tokenizer.bos_token
+        add = bos is not None and not text.startswith(bos)
+        ids: list[int] = self.tokenizer(text, add_special_tokens=add)["input_ids"]
+        return ids
+
+    def render_chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> str:
+        return render_with_tools(self.tokenizer, messages, tools)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.encode(text))
+
+    def _forward(self, new_ids: list[int], total: int, past: list[Any]) -> tuple[Any, list[Any]]:
+        """One run for one row: `new_ids` after `total - len(new_ids)` cached positions."""
+        import numpy as np
+
+        start = total - len(new_ids)
+        feed: dict[str, Any] = {"input_ids": np.array([new_ids], dtype=np.int64),
+                                "attention_mask": np.ones((1, total), dtype=np.int64)}
+        if "position_ids" in self.input_names:
+            feed["position_ids"] = np.arange(start, total, dtype=np.int64)[None, :]
+        if "use_cache_branch" in self.input_names:  # Optimum's older merged decoders
+            feed["use_cache_branch"] = np.array([start > 0])
+        feed.update(zip(self.past_names, past))
+        outs = self.session.run(None, feed)
+        return outs[0][0, -1], outs[1:]
+
+    def _step(self, seq: Any, new_ids: list[int], total: int, past: list[Any]) -> list[Any]:
+        """Forward, constrain, sample and account one token; returns the new cache."""
+        import torch
+
+        from luban.serve.constrain import apply_masks
+        from luban.serve.engine.sequence import finish_token
+        from luban.serve.sampling import sample
+
+        last, past = self._forward(new_ids, total, past)
+        logits = torch.from_numpy(last.astype("float32", copy=False)).unsqueeze(0)
+        raw = logits.clone() if seq.matcher is not None else None
+        if seq.matcher is not None:
+            apply_masks(logits, [0], [seq.matcher], self.capabilities.vocab_size)
+        picked = sample(logits, [seq.row], raw=raw)
+        finish_token(seq, picked.tokens[0], picked.logprobs[0], self.eos, self.capabilities.context_length,
+                     self._token_text)
+        return past
+
+    def _token_text(self, token_id: int) -> str:
+        text: str = self.tokenizer.decode([token_id])
+        return text
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[Step]:
+        import numpy as np
+
+        from luban.serve.engine.detokenize import Detokenizer
+        from luban.serve.engine.sequence import Sequence
+        from luban.serve.sampling import RowState, make_generator
+
+        prompt_ids = request.prompt if isinstance(request.prompt, list) else self.encode(request.prompt)
+        p = request.params
+        matcher = self.constraints.matcher(p.constraint) if p.constraint is not None else None
+        steps: list[Step | BaseException] = []
+        seq = Sequence(request, list(prompt_ids), steps.append, RowState(p, [], make_generator(p.seed)),
+                       Detokenizer(self.tokenizer), matcher)
+        heads, dim = self.past_shape
+        past = [np.zeros((1, heads, 0, dim), dtype=self.past_dtype) for _ in self.past_names]
+        new_ids, total = list(prompt_ids), len(prompt_ids)
+        while not seq.done:
+            past = await asyncio.to_thread(self._step, seq, new_ids, total, past)
+            for step in steps:
+                if isinstance(step, BaseException):
+                    raise step
+                yield step
+            steps.clear()
+            if not seq.done:
+                new_ids, total = [seq.row.generated[-1]], total + 1
+
+    async def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+        raise UsageError(f"model '{self.model_id}' is served by ONNX Runtime, which has no embeddings here",
+                         "serve the model with the hf backend for /v1/embeddings")
+
+    async def aclose(self) -> None:
+        self.session = None

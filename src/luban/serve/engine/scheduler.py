@@ -1,0 +1,180 @@
+"""Continuous batching for a transformers causal LM: sequences join and leave at every decode step.
+
+Design choices:
+- One engine thread per model runs the loop; torch releases the GIL inside its kernels, so the
+  asyncio server stays responsive. Results go back through each sequence's `sink` (thread-safe).
+- Each iteration: drop finished or cancelled rows; prefill newly admitted prompts together (left
+  padded, `logits_to_keep=1` so the LM head runs on the last position only) and merge their caches
+  into the running batch (`luban.serve.engine.kv`); then ONE forward of [rows, 1] for all rows.
+- The waiting queue is bounded: `submit` raises `QueueFull` (the app answers 429 + Retry-After).
+- LoRA: with a peft model, each forward passes `adapter_names` (one per row; "__base__" for none),
+  so requests for different adapters and for the base share the same batch and the same weights.
+- An exception in a forward fails the sequences in that batch, not the engine.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import torch
+
+from luban.serve.backends.base import QueueFull
+from luban.serve.constrain import apply_masks
+from luban.serve.engine import kv
+from luban.serve.engine.sequence import Sequence, finish_token
+from luban.serve.sampling import sample
+
+
+class Engine:
+    def __init__(self, model: Any, eos_ids: list[int], context_length: int, vocab_size: int,
+                 token_text: Any, *, max_batch: int = 32, max_queue: int = 256,
+                 max_prefill_tokens: int = 8192, pad_id: int = 0, peft: bool = False) -> None:
+        self.model, self.eos_ids = model, frozenset(eos_ids)
+        self.context_length, self.vocab_size, self.token_text = context_length, vocab_size, token_text
+        self.max_batch, self.max_queue, self.max_prefill_tokens = max_batch, max_queue, max_prefill_tokens
+        self.pad_id, self.peft = pad_id, peft
+        self.device = next(model.parameters()).device
+        base = model.get_base_model() if peft else model
+        # transformers 5 renamed `past_key_values` to `cache`; accept both generations of the API.
+        self.cache_kw = "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
+        self.num_layers = int(model.config.get_text_config().num_hidden_layers)
+        self.waiting: deque[Sequence] = deque()
+        self.running: list[Sequence] = []
+        self.cache: Any = None
+        self.mask: torch.Tensor | None = None  # [rows, width] 1 = real token
+        self.positions: torch.Tensor | None = None  # [rows] position of each row's next input token
+        self.last: list[int] = []  # each row's last sampled token (the next input)
+        self.cond = threading.Condition()
+        self.stopped = False
+        self.steps = 0
+        self.thread = threading.Thread(target=self._loop, name="luban-engine", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
+        if self.thread.is_alive():
+            self.thread.join(timeout=10)
+
+    def submit(self, seq: Sequence) -> None:
+        with self.cond:
+            if len(self.waiting) >= self.max_queue:
+                raise QueueFull(retry_after=max(1, len(self.waiting) // max(1, self.max_batch)))
+            self.waiting.append(seq)
+            self.cond.notify()
+
+    def _loop(self) -> None:
+        with torch.inference_mode():
+            while True:
+                with self.cond:
+                    while not self.stopped and not self.waiting and not self.running:
+                        self.cond.wait()
+                    if self.stopped:
+                        break
+                    admitted = self._admit()
+                try:
+                    self._compact()
+                    for chunk in self._chunks(admitted):
+                        self._prefill(chunk)
+                    self._compact()
+                    if self.running:
+                        self._decode()
+                        self.steps += 1
+                except Exception as err:  # noqa: BLE001 - fail these sequences, keep serving
+                    for seq in self.running + admitted:
+                        if not seq.done:
+                            seq.done = True
+                            seq.sink(err)
+                    self.running, self.cache, self.mask, self.positions, self.last = [], None, None, None, []
+        for seq in list(self.waiting) + self.running:
+            seq.sink(RuntimeError("the engine stopped"))
+
+    def _admit(self) -> list[Sequence]:
+        out: list[Sequence] = []
+        while self.waiting and len(self.running) + len(out) < self.max_batch:
+            seq = self.waiting.popleft()
+            if not seq.cancelled:
+                out.append(seq)
+        return out
+
+    def _chunks(self, seqs: list[Sequence]) -> list[list[Sequence]]:
+        """Split admitted prompts so one prefill pads at most `max_prefill_tokens` tokens."""
+        chunks: list[list[Sequence]] = []
+        cur: list[Sequence] = []
+        for s in sorted(seqs, key=lambda s: len(s.prompt_ids)):
+            if cur and (len(cur) + 1) * len(s.prompt_ids) > self.max_prefill_tokens:
+                chunks.append(cur)
+                cur = []
+            cur.append(s)
+        return chunks + ([cur] if cur else [])
+
+    def _forward(self, ids: torch.Tensor, mask: torch.Tensor, pos: torch.Tensor, cache: Any,
+                 seqs: list[Sequence]) -> torch.Tensor:
+        extra: dict[str, Any] = {"adapter_names": [s.adapter for s in seqs]} if self.peft else {}
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
+                         logits_to_keep=1, **{self.cache_kw: cache}, **extra)
+        return out.logits[:, -1, :]
+
+    def _prefill(self, seqs: list[Sequence]) -> None:
+        width = max(len(s.prompt_ids) for s in seqs)
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            ids[i, width - len(s.prompt_ids):] = torch.tensor(s.prompt_ids)
+            mask[i, width - len(s.prompt_ids):] = 1
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        pos = (mask.cumsum(1) - 1).clamp(min=0)
+        cache = kv.new_cache(self.num_layers)
+        logits = self._forward(ids, mask, pos, cache, seqs)
+        tokens = self._sample(seqs, logits)
+        self.cache, self.mask = kv.merge(self.cache, self.mask, cache, mask)
+        new_pos = torch.tensor([len(s.prompt_ids) for s in seqs], device=self.device)
+        self.positions = new_pos if self.positions is None else torch.cat([self.positions, new_pos])
+        self.running += seqs
+        self.last += tokens
+
+    def _decode(self) -> None:
+        assert self.mask is not None and self.positions is not None
+        ids = torch.tensor(self.last, dtype=torch.long, device=self.device).unsqueeze(1)
+        self.mask = torch.cat([self.mask, self.mask.new_ones((self.mask.shape[0], 1))], dim=1)
+        logits = self._forward(ids, self.mask, self.positions.unsqueeze(1), self.cache, self.running)
+        self.positions = self.positions + 1
+        self.last = self._sample(self.running, logits)
+
+    def _sample(self, seqs: list[Sequence], logits: torch.Tensor) -> list[int]:
+        constrained = [i for i, s in enumerate(seqs) if s.matcher is not None and not s.done]
+        raw = None
+        if constrained:
+            raw = logits.clone()
+            apply_masks(logits, constrained, [seqs[i].matcher for i in constrained], self.vocab_size)
+        picked = sample(logits, [s.row for s in seqs], raw)
+        for s, tok, lp in zip(seqs, picked.tokens, picked.logprobs):
+            if not s.done:
+                finish_token(s, tok, lp, self.eos_ids, self.context_length, self.token_text)
+        return picked.tokens
+
+    def _compact(self) -> None:
+        keep = [i for i, s in enumerate(self.running) if not (s.done or s.cancelled)]
+        if len(keep) == len(self.running):
+            return
+        if not keep:
+            self.running, self.cache, self.mask, self.positions, self.last = [], None, None, None, []
+            return
+        assert self.mask is not None and self.positions is not None
+        idx = torch.tensor(keep, dtype=torch.long, device=self.device)
+        self.cache, self.mask = kv.select_rows(self.cache, self.mask, idx)
+        self.positions = self.positions[idx]
+        self.running = [self.running[i] for i in keep]
+        self.last = [self.last[i] for i in keep]
+
+    def load(self) -> dict[str, float]:
+        """Current occupancy, for /metrics and Retry-After."""
+        return {"running": len(self.running), "waiting": len(self.waiting), "steps": self.steps,
+                "uptime": time.monotonic()}

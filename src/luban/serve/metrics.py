@@ -1,0 +1,57 @@
+"""Prometheus metrics of one server: requests, tokens, latency, time to first token, engine load.
+
+Each app has its own `CollectorRegistry`, so several servers (or tests) in one process never clash.
+Engine occupancy is read at scrape time from the backends (`engine.load()` where one exists), so the
+decode loop never touches a metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from luban.serve.pool import ModelPool
+
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+
+class _EngineCollector(Collector):
+    def __init__(self, pool: ModelPool) -> None:
+        self.pool = pool
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        running = GaugeMetricFamily("luban_engine_running", "sequences in the running batch", labels=["model"])
+        waiting = GaugeMetricFamily("luban_engine_waiting", "sequences waiting to be admitted", labels=["model"])
+        for mid, backend in self.pool.backends.items():
+            engine: Any = getattr(backend, "engine", None)
+            if engine is not None and hasattr(engine, "load"):
+                load = engine.load()
+                running.add_metric([mid], load["running"])
+                waiting.add_metric([mid], load["waiting"])
+        yield running
+        yield waiting
+
+
+class Metrics:
+    def __init__(self, pool: ModelPool) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("luban_requests", "HTTP requests by route and status", ["route", "status"],
+                                registry=r)
+        self.tokens = Counter("luban_tokens", "tokens processed", ["model", "kind"], registry=r)
+        self.ttft = Histogram("luban_time_to_first_token_seconds", "time to first token", ["model"],
+                              buckets=LATENCY_BUCKETS, registry=r)
+        self.latency = Histogram("luban_request_seconds", "end-to-end generation latency", ["model"],
+                                 buckets=LATENCY_BUCKETS, registry=r)
+        r.register(_EngineCollector(pool))
+
+    def usage(self, model: str, prompt: int, completion: int) -> None:
+        self.tokens.labels(model, "prompt").inc(prompt)
+        self.tokens.labels(model, "completion").inc(completion)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,49 @@
+"""Small builders for OpenAI response pieces: usage, logprobs objects, SSE framing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from luban.serve.backends.base import TokenLogprob
+from luban.serve.errors import error_body, log
+
+
+def usage(prompt: int, completion: int) -> dict[str, int]:
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _lp(t: TokenLogprob) -> dict[str, Any]:
+    return {"token": t.token, "logprob": t.logprob, "bytes": t.bytes}
+
+
+def chat_logprobs(entries: list[tuple[TokenLogprob, list[TokenLogprob]]]) -> dict[str, Any]:
+    """Chat format: {"content": [{token, logprob, bytes, top_logprobs: [...]}], "refusal": null}."""
+    return {"content": [{**_lp(c), "top_logprobs": [_lp(t) for t in top]} for c, top in entries],
+            "refusal": None}
+
+
+def completion_logprobs(entries: list[tuple[TokenLogprob, list[TokenLogprob]]], offset: int) -> dict[str, Any]:
+    """Legacy completions format: parallel lists of tokens, logprobs, top alternatives, text offsets."""
+    offsets, pos = [], offset
+    for c, _ in entries:
+        offsets.append(pos)
+        pos += len(c.token)
+    return {"tokens": [c.token for c, _ in entries], "token_logprobs": [c.logprob for c, _ in entries],
+            "top_logprobs": [{t.token: t.logprob for t in top} for _, top in entries], "text_offset": offsets}
+
+
+async def sse(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+    """Server-sent events: one `data:` line per chunk, then `data: [DONE]`."""
+    try:
+        async for c in chunks:
+            yield _event(c)
+    except Exception:  # noqa: BLE001 - headers are sent; report in-band like OpenAI and vLLM do
+        log.exception("generation failed mid-stream")
+        yield _event(error_body("The server had an error while generating.", "server_error"))
+    yield b"data: [DONE]\n\n"
+
+
+def _event(obj: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"

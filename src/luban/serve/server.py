@@ -1,0 +1,92 @@
+"""From model references to a running server: build `ModelSpec`s, then run uvicorn.
+
+A reference is a workspace artifact (name or id), a local Hugging Face directory, a .gguf file or
+an http(s) URL of an OpenAI-compatible upstream. The served id is `--name`, else the artifact's
+name, else the directory (or file) name. A LoRA adapter reference is attached to its base model
+(the artifact's "base" parent, or `base_model_name_or_path` in adapter_config.json) and served as
+"base:adapter"; the base is added when it was not named itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from luban.core.errors import UsageError
+from luban.core.workspace import Workspace
+from luban.serve.backends.base import ModelSpec
+from luban.serve.backends.registry import detect_backend
+from luban.serve.limits import Limits
+
+
+def _resolve(ref: str, ws: Workspace | None) -> tuple[str, str, Path | None]:
+    """(source, default id, artifact path or None) for one reference."""
+    if ref.startswith(("http://", "https://")) or ref.endswith(".gguf") and Path(ref).is_file():
+        return ref, Path(ref.rstrip("/")).name.removesuffix(".gguf") or "remote", None
+    p = Path(ref)
+    if p.is_dir():
+        return str(p), p.resolve().name, None
+    if ws is not None and ws.exists(ref):
+        art = ws.get(ref)
+        return str(art.path), art.name or art.short_id, art.path
+    from luban.models.loading import resolve_model_dir
+
+    resolved = resolve_model_dir(ref, ws)  # raises the one-line NotFoundError
+    return str(resolved), resolved.name, None
+
+
+def _adapter_base(path: Path, ws: Workspace | None) -> str:
+    manifest = path / "manifest.json"
+    if manifest.is_file() and ws is not None:
+        for parent in json.loads(manifest.read_text()).get("parents", []):
+            if parent.get("role") == "base" and parent.get("id") and ws.exists(parent["id"]):
+                return str(ws.get(parent["id"]).path)
+    base = json.loads((path / "adapter_config.json").read_text()).get("base_model_name_or_path")
+    if base and Path(base).is_dir():
+        return str(base)
+    raise UsageError(f"cannot find the base model of adapter {path}",
+                     "serve it from a workspace adapter artifact or fix base_model_name_or_path")
+
+
+def model_specs(refs: list[str], ws: Workspace | None = None, names: list[str] | None = None,
+                options: dict[str, Any] | None = None) -> list[ModelSpec]:
+    """One spec per served base model, adapters attached; `names` rename the refs in order."""
+    names = names or []
+    specs: dict[str, ModelSpec] = {}
+    by_source: dict[str, ModelSpec] = {}
+    adapters: list[tuple[str, str]] = []
+    for i, ref in enumerate(refs):
+        source, default_id, _ = _resolve(ref, ws)
+        mid = names[i] if i < len(names) else default_id
+        if Path(source).is_dir() and (Path(source) / "adapter_config.json").is_file():
+            adapters.append((source, mid))
+            continue
+        if mid in specs:
+            raise UsageError(f"two models would be served as '{mid}'", "give each a distinct --name")
+        spec = ModelSpec(mid, source, detect_backend(source), dict(options or {}))
+        specs[mid] = by_source[str(Path(source).resolve())] = spec
+    for source, mid in adapters:
+        base_src = _adapter_base(Path(source), ws)
+        spec = by_source.get(str(Path(base_src).resolve()))
+        if spec is None:
+            base_id = Path(base_src).resolve().name
+            spec = ModelSpec(base_id, base_src, "hf", dict(options or {}))
+            specs[base_id] = by_source[str(Path(base_src).resolve())] = spec
+        spec.adapters[mid] = source
+    if not specs:
+        raise UsageError("no model to serve", "name at least one model directory or artifact")
+    return list(specs.values())
+
+
+def run(specs: list[ModelSpec], host: str = "127.0.0.1", port: int = 8000, limits: Limits | None = None,
+        log_level: str = "warning") -> None:
+    """Serve until SIGINT/SIGTERM (uvicorn shuts down gracefully and the engines stop)."""
+    import uvicorn
+
+    from luban.serve.app import create_app
+    from luban.serve.pool import ModelPool
+
+    app = create_app(ModelPool(specs), limits)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5,
+                access_log=False)
