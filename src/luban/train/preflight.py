@@ -12,7 +12,7 @@ from typing import Any
 
 from luban.core.errors import UsageError
 from luban.core.workspace import Workspace
-from luban.models.chat_templates import template_for_model, template_text, TEMPLATES
+from luban.models.chat_templates import TEMPLATES, template_for_model, template_text
 from luban.models.loading import check_model_dir
 
 
