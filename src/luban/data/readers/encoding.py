@@ -38,6 +38,9 @@ def sniff(path: Path) -> Sniff:
     except UnicodeDecodeError as e:
         if e.start >= len(head) - 4:  # a multi-byte character cut by the sample's end
             return Sniff("utf-8")
+    # UTF-8 with a few stray bytes stays UTF-8: the readers quarantine just the lines that hold them.
+    if head.decode("utf-8", errors="replace").count("\ufffd") <= max(2, len(head) // 1000):
+        return Sniff("utf-8")
     from charset_normalizer import from_bytes
 
     best = from_bytes(head).best()

@@ -6,6 +6,7 @@ of company pages mostly needs the boilerplate tags removed; `<main>`/`<article>`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from luban.data import records as R
@@ -16,17 +17,21 @@ BOILERPLATE = ("script", "style", "noscript", "nav", "header", "footer", "aside"
                "template", "button")
 
 
+_BLOCK_END = re.compile(r"<(?:br|hr|/p|/div|/h[1-6]|/li|/tr|/td|/th|/dt|/dd|/section|/article|/blockquote|/pre|"
+                        r"/title|/caption|/figcaption)\b[^>]*>", re.IGNORECASE)
+
+
 def html_to_text(html: str) -> str:
-    """The readable text of an HTML page or fragment, one block per line."""
+    """The readable text of an HTML page or fragment, one block per line, inline text kept together."""
     from selectolax.lexbor import LexborHTMLParser
 
-    tree = LexborHTMLParser(html)
+    tree = LexborHTMLParser(_BLOCK_END.sub(lambda m: m.group(0) + "\n", html))
     tree.strip_tags(list(BOILERPLATE))
     root = tree.css_first("main") or tree.css_first("article") or tree.body or tree.root
     if root is None:
         return ""
-    text = root.text(separator="\n", strip=True)
-    return "\n".join(line for line in text.splitlines() if line.strip())
+    text = root.text(separator="", strip=False)
+    return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
 
 def read(src: SourceFile, text_field: str, opts: ReadOptions) -> Iterator[R.Record]:

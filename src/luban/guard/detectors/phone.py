@@ -12,7 +12,7 @@ from luban.guard.detectors.base import Match
 MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)")
 LANDLINE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[-\s]?)?(?:\(0?\d{2,3}\)\s?|0\d{2,3}[-\s])[2-9]\d{2,3}[-\s]?\d{4}"
                       r"(?:-\d{1,5})?(?!\d)")
-INTERNATIONAL = re.compile(r"(?<![\w+])\+[1-9]\d{0,2}(?:[-\s.]?\(?\d{1,4}\)?){2,5}(?!\d)")
+INTERNATIONAL = re.compile(r"(?<![A-Za-z0-9+])\+[1-9]\d{0,2}(?:[-\s.]?\(?\d{1,4}\)?){2,5}(?!\d)")
 
 
 class CNMobile:

@@ -6,14 +6,15 @@
 - drop when newlines per word exceed 0.3 (lists of short items, `new_line_ratio`).
 
 Chinese: full-width sentence punctuation counts as line-ending punctuation; words are per
-character, as in `words.py`.
+character, as in `words.py`; a Han character carries about two Latin characters' worth of text,
+so the short-line length is halved for Chinese documents.
 """
 
 from __future__ import annotations
 
 from luban.data import records as R
 from luban.data.ops.base import Filter, Verdict
-from luban.data.ops.quality.words import words
+from luban.data.ops.quality.words import is_cjk, words
 
 STOP_CHARS = (".", "'", '"', "!", "?", "。", "！", "？", "”", "」", "』", "…", "；", ";")
 
@@ -37,7 +38,8 @@ class FineWeb(Filter):
         ratio = sum(ln.rstrip().endswith(STOP_CHARS) for ln in lines) / len(lines)
         if ratio <= self.punct and not (ratio == 0 and self.exclude_zero):
             return False, "fineweb_line_punct_ratio"
-        if sum(len(ln) <= self.short_len for ln in lines) / len(lines) >= self.short:
+        short = self.short_len // 2 if is_cjk(text) else self.short_len
+        if sum(len(ln) <= short for ln in lines) / len(lines) >= self.short:
             return False, "fineweb_short_line_ratio"
         seen: set[str] = set()
         dup = 0

@@ -20,7 +20,7 @@ from luban.data.ops.base import Filter, Verdict
 from luban.data.ops.quality.words import is_cjk, words
 
 STOP_WORDS_EN = frozenset({"the", "be", "to", "of", "and", "that", "have", "with"})
-STOP_WORDS_ZH = frozenset({"的", "了", "是", "在", "和", "有", "我", "不", "这", "也", "就", "人", "都", "一", "们", "你"})
+STOP_WORDS_ZH = frozenset({"的", "了", "是", "在", "和", "有", "我", "不", "这", "也", "就", "都", "们", "你"})
 BULLETS = ("•", "●", "○", "■", "□", "▪", "▫", "*", "-", "–", "‣", "·")
 ELLIPSES = ("...", "…")
 

@@ -1,0 +1,35 @@
+"""The shipped Acme curation recipe validates and cleans the demo corpus's injected dirt."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from luban.core.config import load_config
+from luban.core.workspace import Workspace
+from luban.data.curate import CurateConfig, curate
+from luban.data.shards import read_split
+
+ACME = Path(__file__).resolve().parents[2] / "examples" / "acme"
+
+
+def test_acme_recipe_curates_the_demo_corpus(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ACME)
+    cfg = load_config(CurateConfig, ACME / "recipe.yaml")
+    art = curate(cfg, ws, name="acme-corpus")
+    train = read_split(art, "train").to_pylist()
+    dirt = json.loads((ACME / "raw_dirt.json").read_text(encoding="utf-8"))
+    text = "\n".join(t["text"] for t in train)
+    for kind in ("id_numbers", "phones", "bank_cards", "emails"):
+        leaked = [p["value"] for p in dirt["pii"][kind] if p["value"] in text]
+        assert not leaked, f"{kind} left in train: {leaked[:3]}"
+    kept = {t["source"] for t in train}
+    for pair in dirt["exact_duplicates"]:
+        assert not {pair["file"], pair["copy_of"]} <= kept, pair
+    assert "<script" not in text and "cookie-banner" not in text
+    assert "Ã" not in text  # mojibake repaired
+    stats = art.manifest.stats
+    assert stats["train"] > 300 and stats["records_in"] == stats["train"] + stats["rejected"]
+    assert {p.path for p in art.manifest.parents} >= {"raw/faq/faq.csv", "raw/web/en/about.html"}
