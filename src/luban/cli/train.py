@@ -1,0 +1,107 @@
+"""`luban train RECIPE config.yaml [KEY=VALUE ...]`: run a training recipe from a YAML config.
+
+The recipe is the stage `train.RECIPE` of the registry (pretrain, sft, and the recipes registered after them),
+so the CLI, the pipeline runner and Python callers run the same function with the same config model.
+A config may hold an `inputs:` section (`model:`, `data:`, ...) naming artifacts; `--model` / `--data` /
+`--input ROLE=REF` override it. A model given as a local Hugging Face directory is imported first, so its
+lineage is recorded.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from luban.cli.context import console, state
+from luban.core.errors import UsageError
+
+app = typer.Typer(help="Train models: pretrain, sft and the other recipes.", no_args_is_help=True)
+# Mounted by cli/main.py as a single command: `app.command("train")(luban.cli.train.train)`.
+
+
+def split_inputs(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Config keys without `inputs:`, and the `inputs:` mapping (role -> artifact name or path)."""
+    data = dict(data)
+    inputs = data.pop("inputs", None) or {}
+    if not isinstance(inputs, dict):
+        raise UsageError("`inputs:` must map roles to artifact names", "e.g. inputs: {model: base, data: chat}")
+    return data, {str(k): str(v) for k, v in inputs.items()}
+
+
+def load_recipe_config(recipe: str, config: Path | None, overrides: list[str]) -> tuple[Any, Any, dict[str, str]]:
+    """(stage spec, validated config, inputs named in the YAML) for `luban train RECIPE`."""
+    from luban.core.config import build_config, deep_merge, parse_overrides, read_yaml
+    from luban.stages import STAGES, get_stage
+
+    if f"train.{recipe}" not in STAGES:
+        known = ", ".join(s.split(".", 1)[1] for s in STAGES if s.startswith("train."))
+        raise UsageError(f"unknown recipe '{recipe}'", f"use one of {known}")
+    spec = get_stage(f"train.{recipe}")
+    data = read_yaml(config) if config else {}
+    data = deep_merge(data, parse_overrides(overrides)) if overrides else data
+    data, inputs = split_inputs(data)
+    cfg = build_config(spec.load_config_class(), data, source=str(config) if config else "overrides")
+    return spec, cfg, inputs
+
+
+def resolve_input(role: str, ref: str, ws: Any) -> Any:
+    """A workspace artifact, or a local model directory imported into the workspace."""
+    if ws.exists(ref):
+        return ws.get(ref)
+    if Path(ref).is_dir() and role in ("model", "teacher", "reward_model", "ref_model"):
+        from luban.models.loading import ImportConfig, import_stage
+
+        return import_stage(ImportConfig(path=ref), ws, name=None)
+    raise UsageError(f"input {role}='{ref}' is neither an artifact in the workspace nor a model directory",
+                     "run `luban ls` to see artifact names")
+
+
+def train(recipe: str = typer.Argument(..., help="recipe: pretrain, sft, ..."),
+          config: Path = typer.Argument(None, help="YAML config of the recipe"),
+          overrides: list[str] = typer.Argument(None, help="KEY=VALUE overrides, e.g. train.lr=1e-4"),
+          model: str = typer.Option(None, "--model", "-m", help="base model: artifact name or HF directory"),
+          data: str = typer.Option(None, "--data", "-d", help="dataset artifact name"),
+          input_: list[str] = typer.Option(None, "--input", "-i", help="other inputs as ROLE=REF"),
+          name: str = typer.Option(None, "--name", "-n", help="name of the output model artifact"),
+          resume: bool = typer.Option(False, "--resume", help="continue from the last checkpoint of this run"),
+          force: bool = typer.Option(False, "--force", help="re-point --name if an artifact already has it")) -> None:
+    """Train with a recipe; every check runs before the first step, and the result is a model artifact.
+
+    Example: luban train sft examples/train/sft_lora.yaml --model acme-base --data acme-sft --name acme-lora train.max_steps=60
+    """
+    from luban.train.preflight import check_output_name
+
+    spec, cfg, named = load_recipe_config(recipe, config, list(overrides or []))
+    for item in input_ or []:
+        if "=" not in item:
+            raise UsageError(f"--input '{item}' is not ROLE=REF", "e.g. --input teacher=big-model")
+        role, ref = item.split("=", 1)
+        named[role] = ref
+    named.update({k: v for k, v in (("model", model), ("data", data)) if v})
+    missing = [r for r in spec.inputs if r not in named]
+    if missing:
+        raise UsageError(f"recipe '{recipe}' needs input(s) {', '.join(missing)}",
+                         f"pass {' '.join('--' + r + ' NAME' if r in ('model', 'data') else '--input ' + r + '=NAME' for r in missing)} or put them under inputs: in the YAML")
+    ws = state.workspace()
+    check_output_name(ws, name, force)
+    inputs = {role: resolve_input(role, ref, ws) for role, ref in named.items()}
+    fn = spec.load_function()
+    kwargs = {}
+    if resume:
+        if "resume" not in inspect.signature(fn).parameters:
+            raise UsageError(f"recipe '{recipe}' cannot resume", "run it again without --resume")
+        kwargs["resume"] = True
+    art = fn(cfg, ws, inputs, name, **kwargs)
+    stats = art.manifest.stats
+    loss = stats.get("final_loss")
+    console.print(f"[green]✓[/green] {art.kind} {art.name or ''} [dim]{art.short_id}[/dim]: "
+                  f"{stats.get('steps', '?')} steps, final loss {loss:.4f}" if isinstance(loss, float) else
+                  f"[green]✓[/green] {art.kind} {art.name or ''} [dim]{art.short_id}[/dim]")
+    if (art.path / "run" / "report.html").is_file():
+        console.print(f"  report: {art.path / 'run' / 'report.html'}")
+
+
+app.command("train")(train)

@@ -1,0 +1,68 @@
+"""`luban train` / `luban export merge`: shipped YAMLs validate, bad input is one line before any training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from luban.cli import export as export_cli
+from luban.cli import train as train_cli
+from luban.cli.context import state
+from luban.core.config import build_config, read_yaml
+from luban.core.errors import UsageError
+from luban.stages import get_stage
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "train").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_every_example_yaml_validates_against_its_recipe(path):
+    recipe = "pretrain" if "pretrain" in path.name else path.stem.split("_")[0]
+    spec, cfg, inputs = train_cli.load_recipe_config(recipe, path, [])
+    data, _ = train_cli.split_inputs(read_yaml(path))
+    assert build_config(get_stage(f"train.{recipe}").load_config_class(), data) == cfg
+    assert set(inputs) <= set(spec.inputs)
+
+
+def test_overrides_and_unknown_keys():
+    _, cfg, _ = train_cli.load_recipe_config("sft", EXAMPLES[-1], ["train.lr=1e-4", "lora.r=4"])
+    assert cfg.train.lr == 1e-4 and cfg.lora.r == 4
+    with pytest.raises(UsageError, match="unknown key 'train.epoch'; did you mean 'train.epochs'"):
+        train_cli.load_recipe_config("sft", None, ["train.epoch=1"])
+    with pytest.raises(UsageError, match="unknown recipe 'sfx'"):
+        train_cli.load_recipe_config("sfx", None, [])
+
+
+@pytest.fixture
+def app(ws):
+    root = typer.Typer()
+    root.command("train")(train_cli.train)
+    root.add_typer(export_cli.app, name="export")
+    state.workspace_path, state._ws = str(ws.root), ws
+    yield root
+    state.workspace_path, state._ws = None, None
+
+
+def test_taken_name_stops_before_loading_anything(app, ws, tiny_model_dir):
+    from luban.models.loading import ImportConfig, import_stage
+
+    import_stage(ImportConfig(path=str(tiny_model_dir)), ws, name="base")
+    res = CliRunner().invoke(app, ["train", "sft", "--model", "base", "--data", "nope", "--name", "base"])
+    assert isinstance(res.exception, UsageError) and "already exists" in str(res.exception)
+    res = CliRunner().invoke(app, ["export", "merge", "base", "--name", "base"])
+    assert isinstance(res.exception, UsageError) and "--force" in str(res.exception)
+
+
+def test_missing_inputs_are_named(app):
+    res = CliRunner().invoke(app, ["train", "sft"])
+    assert isinstance(res.exception, UsageError)
+    assert "needs input(s) model, data" in str(res.exception)
+
+
+def test_help_shows_an_example(app):
+    for args in (["train", "--help"], ["export", "merge", "--help"]):
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 0 and "Example" in res.output
