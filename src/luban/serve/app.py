@@ -90,6 +90,8 @@ def create_app(pool: ModelPool, limits: Limits | None = None) -> FastAPI:
     async def chat_completions(body: ChatCompletionRequest, request: Request) -> Response:
         ready()
         backend, adapter = pool.resolve(body.model)
+        if getattr(backend, "passthrough", False):  # remote upstream: its own bytes, streamed back
+            return await backend.forward("chat/completions", await request.json())  # type: ignore[attr-defined]
         started = time.monotonic()
 
         async def run() -> Response:
@@ -110,6 +112,8 @@ def create_app(pool: ModelPool, limits: Limits | None = None) -> FastAPI:
     async def text_completions(body: CompletionRequest, request: Request) -> Response:
         ready()
         backend, adapter = pool.resolve(body.model)
+        if getattr(backend, "passthrough", False):
+            return await backend.forward("completions", await request.json())  # type: ignore[attr-defined]
         started = time.monotonic()
 
         async def run() -> Response:
@@ -128,6 +132,8 @@ def create_app(pool: ModelPool, limits: Limits | None = None) -> FastAPI:
     async def create_embeddings(body: EmbeddingRequest, request: Request) -> Response:
         ready()
         backend, _ = pool.resolve(body.model)
+        if getattr(backend, "passthrough", False):
+            return await backend.forward("embeddings", await request.json())  # type: ignore[attr-defined]
         result = await embeddings.create(body, backend, limits)
         metrics.usage(body.model, result["usage"]["prompt_tokens"], 0)
         return JSONResponse(result)

@@ -10,6 +10,7 @@ name, else the directory (or file) name. A LoRA adapter reference is attached to
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -88,5 +89,8 @@ def run(specs: list[ModelSpec], host: str = "127.0.0.1", port: int = 8000, limit
     from luban.serve.pool import ModelPool
 
     app = create_app(ModelPool(specs), limits)
+    # uvicorn shuts down gracefully on SIGTERM and then re-raises it; a no-op handler makes that a
+    # clean exit (status 0) for supervisors, while Ctrl-C still ends as KeyboardInterrupt (130).
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5,
                 access_log=False)
