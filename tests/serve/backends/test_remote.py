@@ -35,8 +35,8 @@ def test_chat_is_passed_through_with_usage(upstream: Any, proxy: Any) -> None:
 
 
 def test_streaming_passthrough_keeps_chunks_and_usage(upstream: Any, proxy: Any) -> None:
-    kw: dict[str, Any] = dict(messages=MSG, max_tokens=8, temperature=0, stream=True,
-                              stream_options={"include_usage": True})
+    kw: dict[str, Any] = {"messages": MSG, "max_tokens": 8, "temperature": 0, "stream": True,
+                              "stream_options": {"include_usage": True}}
     direct = list(_client(upstream.url).chat.completions.create(model="tiny", **kw))
     via = list(_client(proxy.url).chat.completions.create(model="proxied", **kw))
     assert via[0].choices[0].delta.role == "assistant"
