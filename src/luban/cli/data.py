@@ -42,7 +42,8 @@ def curate(recipe: Path = typer.Argument(None, help="recipe YAML (inputs: and pr
     Example: luban data curate examples/acme/recipe.yaml --name acme-corpus
     """
     from luban.core.config import load_config
-    from luban.data.curate import CurateConfig, curate as run_curate
+    from luban.data.curate import CurateConfig
+    from luban.data.curate import curate as run_curate
 
     items = list(overrides or [])
     if input_:

@@ -8,6 +8,7 @@ report describes.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter, defaultdict
 from typing import Any
@@ -24,7 +25,7 @@ BINS = [0, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000, 10**9]
 
 def length_histogram(lengths: list[int]) -> dict[str, Any]:
     counts, _ = np.histogram(np.asarray(lengths, dtype=np.int64), bins=BINS)
-    labels = [f"{lo}-{hi}" if hi < 10**9 else f"{lo}+" for lo, hi in zip(BINS[:-1], BINS[1:])]
+    labels = [f"{lo}-{hi}" if hi < 10**9 else f"{lo}+" for lo, hi in itertools.pairwise(BINS)]
     return {"bins": labels, "counts": counts.tolist()}
 
 
