@@ -51,7 +51,7 @@ def run_dedup(n: int, batch: int = 10000) -> None:
         chunk = [{"text": t, "source": "gen", "source_line": s + i + 1} for i, t in enumerate(docs[s:s + batch])]
         records.extend(op.process(chunk)[0])
     t_sig = time.perf_counter() - t0
-    kept, rejected = op.select(records)
+    _, rejected = op.select(records)
     wall = time.perf_counter() - t0
     dropped = {r["source_line"] - 1 for r in rejected}
     recall = sum(1 for _, i in pairs if i in dropped) / max(1, len(pairs))
