@@ -30,6 +30,22 @@ TEMPLATES: dict[str, TemplateSpec] = {
     "llama3": TemplateSpec("llama3", "llama3.jinja", "<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>",
                            "<|end_of_text|>", ("<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
                                                "<|end_header_id|>", "<|eot_id|>")),
+    # Catalog of the known open families (issue 4 item 2), each copied from the family's own tokenizer_config
+    # with assistant turns marked by {% generation %} so the loss can be masked to assistant text.
+    "qwen2_5": TemplateSpec("qwen2_5", "qwen2_5.jinja", None, "<|endoftext|>", "<|im_end|>", "<|endoftext|>",
+                            ("<|endoftext|>", "<|im_start|>", "<|im_end|>")),
+    "qwen3": TemplateSpec("qwen3", "qwen3.jinja", None, "<|endoftext|>", "<|im_end|>", "<|endoftext|>",
+                          ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>")),
+    "mistral": TemplateSpec("mistral", "mistral.jinja", "<s>", "</s>", "</s>", "</s>",
+                            ("<s>", "</s>", "[INST]", "[/INST]")),
+    "glm4": TemplateSpec("glm4", "glm4.jinja", None, "<|endoftext|>", "<|user|>", "<|endoftext|>",
+                         ("<|endoftext|>", "[gMASK]", "<sop>", "<|system|>", "<|user|>", "<|assistant|>",
+                          "<|observation|>")),
+    "baichuan2": TemplateSpec("baichuan2", "baichuan2.jinja", "<s>", "</s>", "</s>", "<unk>",
+                              ("<s>", "</s>", "<reserved_106>", "<reserved_107>")),
+    "deepseek": TemplateSpec("deepseek", "deepseek.jinja", "<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>",
+                             "<｜end▁of▁sentence｜>", "<｜end▁of▁sentence｜>",
+                             ("<｜begin▁of▁sentence｜>", "<｜end▁of▁sentence｜>", "<｜User｜>", "<｜Assistant｜>")),
 }
 
 
@@ -45,9 +61,17 @@ def template_text(name: str) -> str:
 
 
 # Hugging Face `model_type` (config.json) -> catalog template, for model directories that ship none.
+# Qwen2 and Qwen2.5 share `qwen2`; plain ChatML (no default system prompt) fits both for training.
 FAMILY_TEMPLATES: dict[str, str] = {
     "qwen2": "chatml",
+    "qwen3": "qwen3",
     "llama": "llama3",
+    "mistral": "mistral",
+    "glm4": "glm4",
+    "chatglm": "glm4",
+    "baichuan": "baichuan2",
+    "deepseek_v2": "deepseek",
+    "deepseek_v3": "deepseek",
 }
 
 
