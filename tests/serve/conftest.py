@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-CAP = 24  # server-side cap on generated tokens per choice: keeps every test (and schemathesis) fast
+CAP = 40  # server-side cap on generated tokens per choice: keeps every test (and schemathesis) fast
 
 
 def free_port() -> int:

@@ -11,7 +11,7 @@ import httpx
 import openai
 import pytest
 
-CAP = 24  # the server fixture's --max-tokens-cap (tests/serve/conftest.py)
+CAP = 40  # the server fixture's --max-tokens-cap (tests/serve/conftest.py)
 
 MSG = [{"role": "user", "content": "What is the warranty of the X100?"}]
 

@@ -49,12 +49,10 @@ def _args(call: dict[str, Any]) -> Any:
 
 
 def tools_system_prompt(tools: list[dict[str, Any]]) -> str:
-    specs = "\n".join(json.dumps(t.get("function", t), ensure_ascii=False) for t in tools)
-    return ("You may call one or more functions to assist with the user query.\n"
-            f"Function signatures are given within <tools></tools>:\n<tools>\n{specs}\n</tools>\n"
-            "For each function call, return a JSON object with the function name and arguments within "
-            '<tool_call></tool_call> tags:\n<tool_call>\n{"name": <function-name>, "arguments": '
-            "<args-json-object>}\n</tool_call>")
+    """Hermes-convention tool list, compact: small models have small context windows."""
+    specs = "\n".join(json.dumps(t.get("function", t), ensure_ascii=False, separators=(",", ":")) for t in tools)
+    return ("You can call these functions:\n<tools>\n" + specs + "\n</tools>\nTo call one, answer "
+            '<tool_call>{"name": <name>, "arguments": <arguments-object>}</tool_call>')
 
 
 def render_with_tools(tokenizer: Any, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> str:
