@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.luban-installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench clean install
+.PHONY: demo test lint bench clean install labelstudio
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,3 +29,12 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) luban-ws .pytest_cache
+
+# Label Studio for the annotation round trip (tests/data/labelstudio): its pins clash with ours, so it
+# gets its own virtualenv; tests and users run it as a separate server process.
+labelstudio: .venv-ls/bin/label-studio
+
+.venv-ls/bin/label-studio:
+	$(PYTHON) -m venv .venv-ls
+	.venv-ls/bin/python -m pip install -q --upgrade pip
+	.venv-ls/bin/python -m pip install -q 'label-studio==1.23.2'

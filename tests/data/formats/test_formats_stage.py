@@ -130,3 +130,8 @@ def test_bad_inputs_and_config(ws: Workspace, tmp_path: Path) -> None:
     bad_utf8.write_bytes(json.dumps(chat("q", "a")).encode() + b"\n" + b'{"text": "caf\xe9"}\n')
     rej = records(format_stage(FormatConfig(inputs=[str(bad_utf8)]), ws), "rejected")
     assert rej[0]["reason"].startswith("bad_encoding") and rej[0]["source"].endswith(":2")
+
+
+def test_a_single_split_keeps_the_input_order(ws: Workspace, sft_file: Path) -> None:
+    rows = records(format_stage(FormatConfig(inputs=[str(sft_file)]), ws))
+    assert [int(r["source"].rsplit(":", 1)[1]) for r in rows] == [*range(1, 11), *range(14, 24)]

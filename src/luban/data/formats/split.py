@@ -1,6 +1,6 @@
 """Seeded train/validation/test splits.
 
-Rows are shuffled with `random.Random(seed)` and cut at the cumulative fractions, so the same seed
+With two or more splits, rows are shuffled with `random.Random(seed)` and cut at the cumulative fractions, so the same seed
 and the same records give the same splits on every machine, and the sizes are exact
 (`round(n * cumulative fraction)`), never off by a sampling accident.
 """
@@ -33,6 +33,8 @@ def check_fractions(splits: dict[str, float]) -> dict[str, float]:
 def split_rows(rows: list[T], splits: dict[str, float], seed: int) -> dict[str, list[T]]:
     """Shuffle `rows` with `seed` and cut them into the named splits (in the order given)."""
     check_fractions(splits)
+    if len(splits) == 1:  # nothing to cut: keep the input order, which is easier to check against the source
+        return {next(iter(splits)): list(rows)}
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
     out: dict[str, list[T]] = {}

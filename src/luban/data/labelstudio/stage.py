@@ -83,7 +83,9 @@ def import_stage(cfg: LabelStudioImportConfig, ws: Workspace, inputs: dict[str, 
                  name: str | None = None) -> Artifact:
     """Turn a Label Studio JSON export into a dataset artifact (classification or pairwise)."""
     path = Path(cfg.export)
-    items = _load_export(path)
+    # Label Studio exports in its own order; Luban's task index restores the dataset's order.
+    items = sorted(_load_export(path), key=lambda t: (t["data"].get("luban_index") is None,
+                                                      t["data"].get("luban_index") or 0))
     kind = cfg.task if cfg.task != "auto" else annotations.detect_task_type(items)
     if kind is None:
         raise UsageError(f"cannot tell the task type of {path}", "pass --task classification or --task pairwise")
