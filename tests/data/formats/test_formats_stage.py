@@ -135,3 +135,16 @@ def test_bad_inputs_and_config(ws: Workspace, tmp_path: Path) -> None:
 def test_a_single_split_keeps_the_input_order(ws: Workspace, sft_file: Path) -> None:
     rows = records(format_stage(FormatConfig(inputs=[str(sft_file)]), ws))
     assert [int(r["source"].rsplit(":", 1)[1]) for r in rows] == [*range(1, 11), *range(14, 24)]
+
+
+def test_binary_file_and_missing_columns_name_the_first_line(ws: Workspace, tmp_path: Path) -> None:
+    binary = tmp_path / "blob.jsonl"
+    binary.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(UsageError, match=f"{binary}:1: bad_"):
+        format_stage(FormatConfig(inputs=[str(binary)]), ws)
+    csv_file = tmp_path / "half.csv"
+    csv_file.write_text("instruction,answer\nsay hi,hi\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=f"{csv_file}:2: unknown_schema"):
+        format_stage(FormatConfig(inputs=[str(csv_file)]), ws)
+    with pytest.raises(UsageError, match=f"{csv_file}:2: missing_field: 'output' is missing"):
+        format_stage(FormatConfig(inputs=[str(csv_file)], source_format="alpaca"), ws)
