@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from luban.core.artifact import Artifact
 from luban.core.config import build_config, deep_merge, read_yaml
-from luban.core.errors import ConfigError, NotFoundError, UsageError
+from luban.core.errors import ConfigError, LubanError, NotFoundError, UsageError
 from luban.core.hashing import sha256_file, sha256_json
 from luban.core.workspace import Workspace, current_run_key
 from luban.stages import get_stage
@@ -144,7 +144,10 @@ def run_spec(spec_path: str | Path, ws: Workspace, force: set[str] | None = None
         for i, entry in enumerate(spec.stages):
             if on_start:
                 on_start(entry, i, len(spec.stages))
-            results.append(_run_one(entry, ws, produced, force))
+            try:
+                results.append(_run_one(entry, ws, produced, force))
+            except LubanError as e:  # say which stage failed, keep the error's type and exit code
+                raise type(e)(f"stage '{entry.name}': {e.message}", e.hint) from e
             produced[entry.name] = results[-1].artifact
             if entry.name == until:
                 break

@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 the work failed, 2 bad usage or input, 130 interrupted.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import click
@@ -61,8 +62,13 @@ app.add_typer(models.app, name="models")
 
 def _mount_layers() -> None:
     """Command groups of the layers; each module is thin and imports its layer lazily."""
-    from luban.cli import demo, run
+    from luban.cli import data, demo, export, run, serve, train
 
+    app.add_typer(data.app, name="data")
+    app.command("train", context_settings={"allow_extra_args": False})(train.train)
+    app.add_typer(export.app, name="export")
+    app.command("serve")(serve.serve_command)
+    app.command("engine")(serve.engine_command)
     app.command("run")(run.run)
     app.command("demo")(demo.demo)
 
@@ -78,12 +84,17 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("DATASETS_VERBOSITY", "error")
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     _quiet_libraries()
     from luban.cli.progress_view import RichReporter
     from luban.core import progress
 
     progress.set_reporter(RichReporter())
+    signal.signal(signal.SIGTERM, _terminate)  # `kill` cleans up like Ctrl-C: no half-written artifact
     command = typer.main.get_command(app)
     try:
         rc = command.main(args=argv if argv is not None else sys.argv[1:], prog_name="luban", standalone_mode=False)
