@@ -65,31 +65,31 @@ def trl_args(config_cls: type, args: TrainArgs, out_dir: Path, **extra: Any) -> 
 
         raise UsageError(f"train.precision={precision} needs a CUDA GPU and none is visible",
                          "use train.precision=auto (fp32 on CPU)")
-    kwargs: dict[str, Any] = dict(
-        output_dir=str(out_dir),
-        learning_rate=args.lr,
-        num_train_epochs=args.epochs,
-        max_steps=args.max_steps,
-        per_device_train_batch_size=args.batch_size,
-        gradient_accumulation_steps=args.grad_accum,
-        warmup_steps=args.warmup_ratio,  # transformers 5 reads a float < 1 as a ratio of total steps
-        weight_decay=args.weight_decay,
-        lr_scheduler_type=args.scheduler,
-        bf16=precision == "bf16",
-        fp16=precision == "fp16",
-        activation_checkpointing=args.gradient_checkpointing,  # transformers 5 name of gradient checkpointing
-        seed=args.seed,
-        data_seed=args.seed,
-        logging_steps=args.logging_steps,
-        save_strategy="steps",
-        save_steps=args.save_steps,
-        save_total_limit=args.save_total_limit,
-        report_to=[],  # luban.train.tracking writes JSONL + TensorBoard where the artifact wants them
-        disable_tqdm=True,
-        dataloader_num_workers=0,
-        include_num_input_tokens_seen="all",  # tokens/s in the progress bar and metrics
-        use_cpu=not torch.cuda.is_available(),
-    )
+    kwargs: dict[str, Any] = {
+        "output_dir": str(out_dir),
+        "learning_rate": args.lr,
+        "num_train_epochs": args.epochs,
+        "max_steps": args.max_steps,
+        "per_device_train_batch_size": args.batch_size,
+        "gradient_accumulation_steps": args.grad_accum,
+        "warmup_steps": args.warmup_ratio,  # transformers 5 reads a float < 1 as a ratio of total steps
+        "weight_decay": args.weight_decay,
+        "lr_scheduler_type": args.scheduler,
+        "bf16": precision == "bf16",
+        "fp16": precision == "fp16",
+        "activation_checkpointing": args.gradient_checkpointing,  # transformers 5 name of gradient checkpointing
+        "seed": args.seed,
+        "data_seed": args.seed,
+        "logging_steps": args.logging_steps,
+        "save_strategy": "steps",
+        "save_steps": args.save_steps,
+        "save_total_limit": args.save_total_limit,
+        "report_to": [],  # luban.train.tracking writes JSONL + TensorBoard where the artifact wants them
+        "disable_tqdm": True,
+        "dataloader_num_workers": 0,
+        "include_num_input_tokens_seen": "all",  # tokens/s in the progress bar and metrics
+        "use_cpu": not torch.cuda.is_available(),
+    }
     kwargs.update(extra)
     known = _known(config_cls, kwargs)
     if "activation_checkpointing" not in known:  # transformers < 5
