@@ -50,6 +50,8 @@ STAGES: dict[str, StageSpec] = {
                   "supervised fine-tuning (full / LoRA / QLoRA) -> model"),
         StageSpec("train.dpo", "luban.train.dpo:dpo", "luban.train.dpo:DPOConfig", ("model", "data"),
                   "preference optimisation: DPO / IPO / ORPO / SimPO / CPO on prompt-chosen-rejected -> model"),
+        StageSpec("train.reward", "luban.train.reward:reward", "luban.train.reward:RewardConfig", ("model", "data"),
+                  "reward model (sequence classifier) on prompt-chosen-rejected pairs -> model"),
         StageSpec("evaluate.qa", "luban.evaluate.qa:evaluate_qa", "luban.evaluate.qa:QAEvalConfig",
                   ("model", "data", "baseline"), "exact match and ROUGE-L on held-out questions -> report"),
         StageSpec("compress.merge", "luban.compress.merge:merge_stage", "luban.compress.merge:MergeConfig",

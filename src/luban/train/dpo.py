@@ -99,7 +99,7 @@ def check_pairs(tokenizer: Any, base_dir: Any, pairs: Any, train: TrainArgs) -> 
 
 def _trainer(cfg: DPOConfig, model: Any, tokenizer: Any, pairs: Any, run_dir: Any) -> Any:
     peft = lora_config(cfg.lora) if cfg.method != "full" else None
-    common = dict(model=model, train_dataset=pairs, processing_class=tokenizer, peft_config=peft)
+    common = {"model": model, "train_dataset": pairs, "processing_class": tokenizer, "peft_config": peft}
     if cfg.variant == "dpo":
         from trl import DPOConfig as TRLDPOConfig
         from trl import DPOTrainer
