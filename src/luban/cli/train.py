@@ -20,6 +20,8 @@ from luban.core.errors import UsageError
 
 app = typer.Typer(help="Train models: pretrain, sft and the other recipes.", no_args_is_help=True)
 # Mounted by cli/main.py as a single command: `app.command("train")(luban.cli.train.train)`.
+# Inputs a recipe declares (so a solution spec may name them) but can run without.
+OPTIONAL_ROLES = ("reward_model",)
 
 
 def split_inputs(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -81,7 +83,7 @@ def train(recipe: str = typer.Argument(..., help="recipe: pretrain, sft, ..."),
         role, ref = item.split("=", 1)
         named[role] = ref
     named.update({k: v for k, v in (("model", model), ("data", data)) if v})
-    missing = [r for r in spec.inputs if r not in named]
+    missing = [r for r in spec.inputs if r not in named and r not in OPTIONAL_ROLES]
     if missing:
         raise UsageError(f"recipe '{recipe}' needs input(s) {', '.join(missing)}",
                          f"pass {' '.join('--' + r + ' NAME' if r in ('model', 'data') else '--input ' + r + '=NAME' for r in missing)} or put them under inputs: in the YAML")
