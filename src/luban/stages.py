@@ -54,6 +54,8 @@ STAGES: dict[str, StageSpec] = {
                   "reward model (sequence classifier) on prompt-chosen-rejected pairs -> model"),
         StageSpec("train.grpo", "luban.train.grpo:grpo", "luban.train.grpo:GRPOConfig",
                   ("model", "data", "reward_model"), "GRPO with rule rewards and/or a reward model -> model"),
+        StageSpec("train.distill", "luban.train.distill:distill", "luban.train.distill:DistillConfig",
+                  ("model", "data", "teacher"), "logit distillation of a teacher into a smaller student -> model"),
         StageSpec("evaluate.qa", "luban.evaluate.qa:evaluate_qa", "luban.evaluate.qa:QAEvalConfig",
                   ("model", "data", "baseline"), "exact match and ROUGE-L on held-out questions -> report"),
         StageSpec("compress.merge", "luban.compress.merge:merge_stage", "luban.compress.merge:MergeConfig",
