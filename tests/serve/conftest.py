@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,12 +25,12 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, args: list[str], log: Path) -> None:
+    def __init__(self, args: list[str], log: Path, cap: int = CAP) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         cmd = [sys.executable, "-c", "from luban.cli.serve import app; app(prog_name='luban')", "serve", *args,
-               "--port", str(self.port), "--max-tokens-cap", str(CAP), "--log-level", "warning"]
+               "--port", str(self.port), "--max-tokens-cap", str(cap), "--log-level", "warning"]
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
         self.proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env)
 
@@ -93,3 +94,19 @@ def server(tiny_model_dir: Path, tiny_llama_dir: Path, lora_dir: Path,
     finally:
         code = srv.stop()
     assert code == 0, f"server did not exit cleanly on SIGTERM ({code}): {log.read_text()[-2000:]}"
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Any]:
+    """Start extra servers with their own flags: `start_server([model_dir, ...], cap=2)`; stopped after."""
+    started: list[Server] = []
+
+    def start(args: list[str], cap: int = CAP) -> Server:
+        srv = Server(args, tmp_path / f"server-{len(started)}.log", cap)
+        started.append(srv)
+        srv.wait_healthy()
+        return srv
+
+    yield start
+    for srv in started:
+        srv.stop()

@@ -59,6 +59,8 @@ async def create(req: CompletionRequest, backend: Backend, adapter: str | None,
     choices, prompt_total, echoes = [], 0, []
     for pi, prompt in enumerate(_prompts(req, backend, limits)):
         n_tok = len(prompt) if isinstance(prompt, list) else backend.count_tokens(prompt)
+        if n_tok == 0:
+            raise APIError(400, f"prompt {pi} is empty: it must contain at least one token.", param="prompt")
         prompt_total += n_tok
         budget = completion_budget(n_tok, req.max_tokens, backend.capabilities.context_length, limits, "prompt")
         for j in range(req.n):
