@@ -69,10 +69,19 @@ def train(recipe: str = typer.Argument(..., help="recipe: pretrain, sft, ..."),
           input_: list[str] = typer.Option(None, "--input", "-i", help="other inputs as ROLE=REF"),
           name: str = typer.Option(None, "--name", "-n", help="name of the output model artifact"),
           resume: bool = typer.Option(False, "--resume", help="continue from the last checkpoint of this run"),
-          force: bool = typer.Option(False, "--force", help="re-point --name if an artifact already has it")) -> None:
+          force: bool = typer.Option(False, "--force", help="re-point --name if an artifact already has it"),
+          launch: str = typer.Option(None, "--launch", help="run through accelerate: ddp, zero2, zero3, fsdp or a "
+                                                            "YAML path"),
+          gpus: int = typer.Option(1, "--gpus", help="with --launch: processes (GPUs) per node"),
+          nodes: int = typer.Option(1, "--nodes", help="with --launch: number of machines"),
+          node_rank: int = typer.Option(0, "--node-rank", help="with --launch: this machine's rank"),
+          main_ip: str = typer.Option(None, "--main-ip", help="with --launch: address of the rank-0 machine"),
+          port: int = typer.Option(29500, "--port", help="with --launch: rendezvous port")) -> None:
     """Train with a recipe; every check runs before the first step, and the result is a model artifact.
 
     Example: luban train sft examples/train/sft_lora.yaml --model acme-base --data acme-sft --name acme-lora train.max_steps=60
+
+    Multi-GPU: luban train sft cfg.yaml --model base --data chat --launch zero3 --gpus 8 [--nodes 2 --main-ip HOST]
     """
     from luban.train.preflight import check_output_name
 
@@ -90,6 +99,12 @@ def train(recipe: str = typer.Argument(..., help="recipe: pretrain, sft, ..."),
     ws = state.workspace()
     check_output_name(ws, name, force)
     inputs = {role: resolve_input(role, ref, ws) for role, ref in named.items()}
+    if launch:  # re-run this command under `accelerate launch`, inputs pinned to artifact ids
+        from luban.cli.train_launch import relaunch
+
+        relaunch(launch, gpus, nodes, node_rank, main_ip, port, recipe, config, list(overrides or []), inputs,
+                 name, resume, force)
+        return
     fn = spec.load_function()
     kwargs = {}
     if resume:

@@ -65,6 +65,9 @@ def fit(trainer: Any, tracking: TrackingCallback, checkpoint: Path | None) -> di
         out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     finally:
         tracking.close()
+    from luban.train.launch import leave_if_worker
+
+    leave_if_worker(trainer)  # multi-process runs: only rank 0 goes on to write the artifact
     state = trainer.state
     losses = [r["loss"] for r in state.log_history if "loss" in r]
     return {"steps": state.global_step, "epochs": round(state.epoch or 0.0, 3),
