@@ -1,0 +1,105 @@
+"""Convert a Hugging Face causal LM directory to one GGUF file with llama.cpp's own converter.
+
+Design choices:
+- We run llama.cpp's `convert_hf_to_gguf.py` rather than re-implementing its per-architecture tensor
+  mapping. It is not on PyPI as a module: it ships in a llama.cpp checkout and inside the
+  llama-cpp-python source distribution (`vendor/llama.cpp/`). Point `llama_cpp_dir` (or the
+  `LLAMA_CPP_DIR` environment variable) at either.
+- It runs in a child process: the script edits `sys.path` and imports its vendored `gguf` package.
+- The converter identifies a BPE tokenizer's pre-tokenizer by hashing its output on a test string and
+  refuses unknown ones. A tokenizer trained with the tiny-model kit (or any byte-level BPE that splits
+  with GPT-2's regex) is unknown to it but behaves as GPT-2's, so on a miss we fall back to
+  `fallback_pre` ("gpt-2"), only when tokenizer.json says ByteLevel with the GPT-2 regex.
+- Quantized types other than q8_0 need llama.cpp's `llama-quantize` binary afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from luban.core.artifact import Artifact, artifact_parent
+from luban.core.config import StageConfig, dump_config
+from luban.core.errors import LubanError, UsageError
+from luban.core.workspace import Workspace
+
+OutType = Literal["f32", "f16", "bf16", "q8_0"]
+
+BOOTSTRAP = """
+import sys
+root, src, out, outtype, fallback = sys.argv[1:6]
+sys.path.insert(0, root)
+sys.path.insert(1, root + "/gguf-py")
+import conversion.base as base
+original = base.TextModel.get_vocab_base_pre
+def get_vocab_base_pre(self, tokenizer):
+    try:
+        return original(self, tokenizer)
+    except NotImplementedError:
+        if not fallback:
+            raise
+        return fallback
+base.TextModel.get_vocab_base_pre = get_vocab_base_pre
+import convert_hf_to_gguf
+sys.argv = ["convert_hf_to_gguf.py", src, "--outfile", out, "--outtype", outtype]
+convert_hf_to_gguf.main()
+"""
+
+
+def find_converter(llama_cpp_dir: str | Path | None = None) -> Path:
+    """The llama.cpp folder holding convert_hf_to_gguf.py (argument, then $LLAMA_CPP_DIR)."""
+    where = llama_cpp_dir or os.environ.get("LLAMA_CPP_DIR")
+    if not where:
+        raise UsageError("converting to GGUF needs llama.cpp's convert_hf_to_gguf.py",
+                         "set LLAMA_CPP_DIR to a llama.cpp checkout or an unpacked llama-cpp-python "
+                         "sdist's vendor/llama.cpp")
+    root = Path(where)
+    for candidate in (root, root / "vendor" / "llama.cpp"):
+        if (candidate / "convert_hf_to_gguf.py").is_file():
+            return candidate
+    raise UsageError(f"no convert_hf_to_gguf.py in {root}", "point LLAMA_CPP_DIR at a llama.cpp checkout")
+
+
+def gpt2_style_pre_tokenizer(model_dir: Path) -> bool:
+    """True when tokenizer.json pre-tokenizes as GPT-2 does (ByteLevel with its regex)."""
+    path = model_dir / "tokenizer.json"
+    if not path.is_file():
+        return False
+    pre = json.loads(path.read_text(encoding="utf-8")).get("pre_tokenizer") or {}
+    return bool(pre.get("type") == "ByteLevel" and pre.get("use_regex", True))
+
+
+def export_gguf(model_dir: Path, out_file: Path, outtype: OutType = "f16",
+                llama_cpp_dir: str | Path | None = None) -> dict[str, Any]:
+    """Write `out_file` (.gguf) from a Hugging Face directory; returns stats for a manifest."""
+    root = find_converter(llama_cpp_dir)
+    fallback = "gpt-2" if gpt2_style_pre_tokenizer(Path(model_dir)) else ""
+    out_file = Path(out_file)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-c", BOOTSTRAP, str(root), str(model_dir), str(out_file), outtype, fallback]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not out_file.is_file():
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise LubanError(f"convert_hf_to_gguf failed on {model_dir}: {last}",
+                         "check that llama.cpp supports this architecture (pip install sentencepiece if named)")
+    return {"format": "gguf", "outtype": outtype, "bytes": out_file.stat().st_size,
+            "pre_tokenizer_fallback": fallback or None}
+
+
+class GGUFExportConfig(StageConfig):
+    outtype: OutType = "f16"
+    llama_cpp_dir: str | None = None
+
+
+def gguf_stage(cfg: GGUFExportConfig, ws: Workspace, inputs: dict[str, Artifact],
+               name: str | None = None) -> Artifact:
+    """Pipeline stage `compress.gguf`: model artifact -> model artifact holding model.gguf."""
+    src = inputs["model"]
+    with ws.create("model", name, "compress.gguf", dump_config(cfg), parents=[artifact_parent(src, "source")]) as p:
+        p.stats.update(export_gguf(src.path, p.path / "model.gguf", cfg.outtype, cfg.llama_cpp_dir))
+    assert p.result is not None
+    return p.result
