@@ -28,7 +28,7 @@ def test_fuzzed_requests_never_get_a_server_error(tiny_model_dir: Path, start_se
     run = subprocess.run([str(st), "run", srv.url + "/openapi.json", "--checks", "not_a_server_error",
                           "--max-examples", "300", "--seed", "1", "--phases", "fuzzing", "--workers", "2",
                           "--request-timeout", "60"],
-                         cwd=HERE, env=env, capture_output=True, text=True, timeout=600)
+                         check=False, cwd=HERE, env=env, capture_output=True, text=True, timeout=600)
     out = run.stdout + run.stderr
     generated = re.search(r"(\d+) generated", out)
     assert generated and int(generated.group(1)) >= 1000, out[-3000:]

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from luban.serve.pool import ModelPool
@@ -23,8 +23,9 @@ class _EngineCollector(Collector):
     def __init__(self, pool: ModelPool) -> None:
         self.pool = pool
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         running = GaugeMetricFamily("luban_engine_running", "sequences in the running batch", labels=["model"])
+        steps = CounterMetricFamily("luban_engine_decode_steps", "batched decode steps run", labels=["model"])
         waiting = GaugeMetricFamily("luban_engine_waiting", "sequences waiting to be admitted", labels=["model"])
         for mid, backend in self.pool.backends.items():
             engine: Any = getattr(backend, "engine", None)
@@ -32,8 +33,10 @@ class _EngineCollector(Collector):
                 load = engine.load()
                 running.add_metric([mid], load["running"])
                 waiting.add_metric([mid], load["waiting"])
+                steps.add_metric([mid], load["steps"])
         yield running
         yield waiting
+        yield steps
 
 
 class Metrics:
