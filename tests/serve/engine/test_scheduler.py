@@ -124,3 +124,23 @@ def test_eos_and_deadline_finish_sequences(lm: tuple[Any, Any]) -> None:
         assert late.done.wait(60) and late.steps[-1].finish_reason == "length" and len(late.tokens) == 1
     finally:
         engine.stop()
+
+
+@pytest.mark.gpu
+def test_engine_on_cuda_matches_generate(tiny_model_dir: Path) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32).to("cuda").eval()
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    ids = tok(PROMPTS[1], return_tensors="pt").input_ids.to("cuda")
+    expected = model.generate(ids, max_new_tokens=8, min_new_tokens=8, do_sample=False, pad_token_id=0)
+    engine = Engine(model, [], 512, model.config.vocab_size, lambda t: tok.decode([t]))
+    engine.start()
+    try:
+        sinks = [Collector() for _ in PROMPTS]
+        for p, s in zip(PROMPTS, sinks):
+            engine.submit(_seq(tok, p, 8, s))
+        assert all(s.done.wait(60) for s in sinks)
+    finally:
+        engine.stop()
+    assert sinks[1].tokens == expected[0, ids.shape[1]:].tolist()
