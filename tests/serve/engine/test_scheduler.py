@@ -144,3 +144,31 @@ def test_engine_on_cuda_matches_generate(tiny_model_dir: Path) -> None:
     finally:
         engine.stop()
     assert sinks[1].tokens == expected[0, ids.shape[1]:].tolist()
+
+
+def test_base_and_adapter_rows_share_a_batch_without_mixing(tiny_model_dir: Path, lora_dir: Path) -> None:
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    model = PeftModel.from_pretrained(base, str(lora_dir), adapter_name="support").eval()
+
+    def run(adapters: list[str | None]) -> list[list[int]]:
+        engine = Engine(model, [], 512, model.config.vocab_size, lambda t: tok.decode([t]), peft=True)
+        sinks = [Collector() for _ in adapters]
+        for a, s in zip(adapters, sinks):
+            seq = _seq(tok, PROMPTS[0], 6, s)
+            seq.request.adapter = a
+            engine.submit(seq)  # submitted before start: all rows are prefilled in one batch
+        engine.start()
+        try:
+            assert all(s.done.wait(60) for s in sinks)
+        finally:
+            engine.stop()
+        return [s.tokens for s in sinks]
+
+    alone_base, alone_lora = run([None])[0], run(["support"])[0]
+    mixed = run([None, "support", None])
+    assert alone_base != alone_lora
+    assert mixed == [alone_base, alone_lora, alone_base]
