@@ -46,3 +46,8 @@ def test_logprobs_are_raw_and_sorted() -> None:
     chosen, top = out.logprobs[0]
     assert abs(chosen - float(torch.log_softmax(logits, -1)[0, 1])) < 1e-6
     assert [t for t, _ in top] == [1, 2]
+
+
+def test_tiny_temperature_is_greedy_not_nan() -> None:
+    logits = torch.tensor([[0.0, 5.0, 1.0]])
+    assert sample(logits.clone(), [_row(temperature=1e-300)]).tokens == [1]

@@ -4,7 +4,7 @@ Design choices:
 - Everything that can be a tensor op over the batch is one (penalties, temperature, top-k, top-p);
   only the final draw loops over rows, because each seeded row has its own `torch.Generator` so
   that `seed` gives the same tokens whatever else shares the batch.
-- Rows with temperature 0 are greedy (argmax) and skip the sort entirely.
+- Rows with temperature 0 (or below MIN_TEMPERATURE) are greedy (argmax) and skip the sort.
 - Log-probabilities are those of the model's raw distribution (before penalties, temperature and
   constraints), as OpenAI and vLLM report them; -inf is clamped so the JSON stays valid.
 - Constrained rows arrive with their allowed-token mask already applied to `logits` by the caller.
@@ -19,6 +19,7 @@ import torch
 from luban.serve.backends.base import SamplingParams
 
 NEG_FLOOR = -9999.0
+MIN_TEMPERATURE = 1e-4  # below this, logits / T overflows float32: treat as greedy
 
 
 @dataclass
@@ -73,7 +74,7 @@ def sample(logits: torch.Tensor, rows: list[RowState], raw: torch.Tensor | None 
     logits = apply_penalties(logits, rows)
     temps = [r.params.temperature for r in rows]
     token_list = [int(t) for t in torch.argmax(logits, dim=-1).tolist()]
-    hot = [i for i, t in enumerate(temps) if t > 0]
+    hot = [i for i, t in enumerate(temps) if t >= MIN_TEMPERATURE]
     if hot:
         idx = torch.tensor(hot, dtype=torch.long)
         dev = logits.device

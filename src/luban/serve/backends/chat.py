@@ -15,13 +15,21 @@ import json
 from typing import Any
 
 
+def clean_text(text: str) -> str:
+    """Replace lone UTF-16 surrogates (valid in JSON, not in UTF-8) so tokenizers and templates accept
+    any string a client sends instead of failing with a 500."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def content_text(content: Any) -> str:
     """OpenAI content: a string, None, or a list of parts ({"type": "text", "text": ...})."""
     if content is None:
         return ""
     if isinstance(content, str):
-        return content
-    return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+        return clean_text(content)
+    return clean_text("".join(str(p.get("text", "")) for p in content if isinstance(p, dict)))
 
 
 def normalise(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -59,6 +67,7 @@ def render_with_tools(tokenizer: Any, messages: list[dict[str, Any]], tools: lis
     """The prompt text for `messages` (OpenAI format) with the generation prompt appended."""
     msgs = normalise(messages)
     template = tokenizer.chat_template or ""
+    tools = json.loads(clean_text(json.dumps(tools, ensure_ascii=False))) if tools else tools
     native = bool(tools) and "tools" in template
     if tools and not native:
         prompt = tools_system_prompt(tools)

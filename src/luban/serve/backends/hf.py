@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from luban.serve.backends.base import Capabilities, GenerationRequest, ModelSpec, Step
-from luban.serve.backends.chat import render_with_tools
+from luban.serve.backends.chat import clean_text, render_with_tools
 
 
 class HFBackend:
@@ -85,6 +85,7 @@ class HFBackend:
         return text
 
     def encode(self, text: str) -> list[int]:
+        text = clean_text(text)
         bos = self.tokenizer.bos_token
         add = bos is not None and not text.startswith(bos)
         ids: list[int] = self.tokenizer(text, add_special_tokens=add)["input_ids"]
