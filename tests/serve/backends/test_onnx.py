@@ -91,3 +91,19 @@ def test_missing_graph_and_embeddings_are_clear_errors(tmp_path: Path, backends:
         OnnxBackend(ModelSpec("x", str(tmp_path), "onnx")).load()
     with pytest.raises(UsageError, match="embeddings"):
         asyncio.run(backends[1].embed(["hi"]))
+
+
+def test_served_through_the_app(tiny_onnx_dir: Path, start_server: Any) -> None:
+    """`luban serve DIR` picks the onnx backend for a folder with model.onnx; streaming equals non-streaming."""
+    import openai
+
+    srv = start_server([str(tiny_onnx_dir), "--name", "tiny-onnx"])
+    client = openai.OpenAI(base_url=srv.url + "/v1", api_key="none", max_retries=0, timeout=60)
+    msg = [{"role": "user", "content": "X100保修多久？"}]
+    full = client.chat.completions.create(model="tiny-onnx", messages=msg, max_tokens=8, temperature=0)
+    chunks = list(client.chat.completions.create(model="tiny-onnx", messages=msg, max_tokens=8, temperature=0,
+                                                 stream=True, stream_options={"include_usage": True}))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == full.choices[0].message.content
+    assert chunks[-1].usage == full.usage
+    with pytest.raises(openai.BadRequestError):
+        client.embeddings.create(model="tiny-onnx", input=["x"])
