@@ -36,7 +36,7 @@ def find_graph(source: Path) -> Path:
     if (source / "model.onnx").is_file():
         return source / "model.onnx"
     raise NotFoundError(f"no model.onnx in {source}",
-                        "export one with `luban compress onnx MODEL` (luban.compress.onnx_export)")
+                        "export one with the compress.onnx stage (luban.compress.onnx_export.export_onnx)")
 
 
 def eos_ids(folder: Path, tokenizer: Any) -> list[int]:
