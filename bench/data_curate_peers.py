@@ -2,8 +2,9 @@
 
     python bench/data_curate_peers.py --docs 200000 --workers 2
     # peers live in their own virtualenvs (their pins clash with Luban's and with each other's):
-    python3 -m venv .venv-datatrove && .venv-datatrove/bin/pip install 'datatrove[processing]==0.10.1' psutil
-    python3 -m venv .venv-dj && .venv-dj/bin/pip install py-data-juicer==1.6.1
+    python3 -m venv .venv-datatrove && .venv-datatrove/bin/pip install 'datatrove[processing]==0.10.1' orjson spacy
+    python3 -m venv .venv-dj && .venv-dj/bin/pip install py-data-juicer==1.6.1 aiohttp
+    # (or point DATATROVE_PYTHON / DJ_PROCESS at existing installs; results: docs/benchmarks.md)
 
 The corpus (bench/data_curate_corpus.py) is mixed Chinese/English with 5% injected near-duplicates
 and 5% junk. Each system runs as its own process tree with `--workers` processes; we report wall
