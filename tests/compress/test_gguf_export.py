@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from luban.compress.gguf_export import export_gguf, find_converter, gpt2_style_pre_tokenizer
+from luban.compress.gguf_export import export_gguf, find_converter, hf_pre_tokenizer
 from luban.core.errors import UsageError
 
 
@@ -19,9 +19,10 @@ def test_converter_location_is_required(monkeypatch: pytest.MonkeyPatch, tmp_pat
         find_converter(tmp_path)
 
 
-def test_tiny_kit_tokenizer_pre_tokenizes_like_gpt2(tiny_model_dir: Path, tmp_path: Path) -> None:
-    assert gpt2_style_pre_tokenizer(tiny_model_dir)
-    assert not gpt2_style_pre_tokenizer(tmp_path)
+def test_fallback_is_what_transformers_applies(tiny_model_dir: Path, tiny_llama_dir: Path, tmp_path: Path) -> None:
+    assert hf_pre_tokenizer(tiny_model_dir) == "qwen2"  # transformers 5 imposes Qwen2's split on qwen2 models
+    assert hf_pre_tokenizer(tiny_llama_dir) == "gpt-2"  # tokenizer.json's byte-level GPT-2 regex
+    assert hf_pre_tokenizer(tmp_path) == ""
 
 
 @pytest.mark.skipif(not os.environ.get("LLAMA_CPP_DIR"),
@@ -33,4 +34,4 @@ def test_tiny_model_converts_to_gguf(tiny_model_dir: Path, tmp_path: Path) -> No
     data = out.read_bytes()
     assert data[:4] == b"GGUF"
     assert b"qwen2" in data[:4096] and b"tokenizer.chat_template" in data
-    assert stats["pre_tokenizer_fallback"] == "gpt-2" and stats["bytes"] == len(data)
+    assert stats["pre_tokenizer_fallback"] == "qwen2" and stats["bytes"] == len(data)

@@ -7,9 +7,10 @@ Design choices:
   `LLAMA_CPP_DIR` environment variable) at either.
 - It runs in a child process: the script edits `sys.path` and imports its vendored `gguf` package.
 - The converter identifies a BPE tokenizer's pre-tokenizer by hashing its output on a test string and
-  refuses unknown ones. A tokenizer trained with the tiny-model kit (or any byte-level BPE that splits
-  with GPT-2's regex) is unknown to it but behaves as GPT-2's, so on a miss we fall back to
-  `fallback_pre` ("gpt-2"), only when tokenizer.json says ByteLevel with the GPT-2 regex.
+  refuses unknown ones, such as a tokenizer trained with the tiny-model kit. On a miss we fall back to
+  the pre-tokenizer transformers itself applies to the directory, when it is one llama.cpp knows:
+  Qwen2's split (transformers 5 imposes it on every `qwen2` model, digits one by one) -> "qwen2",
+  plain byte-level with GPT-2's regex -> "gpt-2". Anything else stays an error.
 - Quantized types other than q8_0 need llama.cpp's `llama-quantize` binary afterwards.
 """
 
@@ -64,20 +65,33 @@ def find_converter(llama_cpp_dir: str | Path | None = None) -> Path:
     raise UsageError(f"no convert_hf_to_gguf.py in {root}", "point LLAMA_CPP_DIR at a llama.cpp checkout")
 
 
-def gpt2_style_pre_tokenizer(model_dir: Path) -> bool:
-    """True when tokenizer.json pre-tokenizes as GPT-2 does (ByteLevel with its regex)."""
-    path = model_dir / "tokenizer.json"
-    if not path.is_file():
-        return False
-    pre = json.loads(path.read_text(encoding="utf-8")).get("pre_tokenizer") or {}
-    return bool(pre.get("type") == "ByteLevel" and pre.get("use_regex", True))
+QWEN2_SPLIT = (r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|"""
+               r"""\s*[\r\n]+|\s+(?!\S)|\s+""")
+
+
+def hf_pre_tokenizer(model_dir: Path) -> str:
+    """llama.cpp's name for the pre-tokenizer transformers applies to `model_dir`, or "" if unknown."""
+    from transformers import AutoTokenizer
+
+    try:
+        backend = AutoTokenizer.from_pretrained(model_dir).backend_tokenizer
+    except (OSError, ValueError, AttributeError):
+        return ""
+    state = json.loads(backend.pre_tokenizer.__getstate__()) if backend.pre_tokenizer else {}
+    parts = state.get("pretokenizers", [state])
+    kinds = [p.get("type") for p in parts]
+    if kinds == ["ByteLevel"] and parts[0].get("use_regex", True):
+        return "gpt-2"
+    if kinds == ["Split", "ByteLevel"] and parts[0].get("pattern", {}).get("Regex") == QWEN2_SPLIT:
+        return "qwen2"
+    return ""
 
 
 def export_gguf(model_dir: Path, out_file: Path, outtype: OutType = "f16",
                 llama_cpp_dir: str | Path | None = None) -> dict[str, Any]:
     """Write `out_file` (.gguf) from a Hugging Face directory; returns stats for a manifest."""
     root = find_converter(llama_cpp_dir)
-    fallback = "gpt-2" if gpt2_style_pre_tokenizer(Path(model_dir)) else ""
+    fallback = hf_pre_tokenizer(Path(model_dir))
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-c", BOOTSTRAP, str(root), str(model_dir), str(out_file), outtype, fallback]

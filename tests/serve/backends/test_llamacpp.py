@@ -83,3 +83,6 @@ def test_serve_a_gguf_of_the_tiny_model(tiny_model_dir: Path, tmp_path: Path, st
     chunks = list(client.chat.completions.create(model="tiny-gguf", messages=MSG, max_tokens=6, temperature=0,
                                                  stream=True))
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == r.choices[0].message.content
+    js = client.chat.completions.create(model="tiny-gguf", messages=MSG, max_tokens=12, temperature=0,
+                                        response_format={"type": "json_object"})
+    assert (js.choices[0].message.content or "").lstrip().startswith("{")  # the llama.cpp grammar holds
