@@ -66,6 +66,8 @@ def _render(node: Node, tree: Tree) -> None:
         else:
             label = (f"[bold]{child.label}[/bold] [cyan]{child.kind}[/cyan] [dim]{(child.id or '')[:12]}"
                      f" ← {child.stage}[/dim]")
+        if child.repeated:
+            label += " [dim](shown above)[/dim]"
         if child.role:
             label = f"[magenta]{child.role}:[/magenta] {label}"
         _render(child, tree.add(label))

@@ -19,6 +19,7 @@ class Node:
     stage: str | None = None
     path: str | None = None
     sha256: str | None = None
+    repeated: bool = False  # already expanded elsewhere in the tree
     children: list[Node] = field(default_factory=list)
 
     def walk(self):  # type: ignore[no-untyped-def]
@@ -41,13 +42,15 @@ def lineage(ws: Workspace, ref: str | Artifact) -> Node:
     return _node(art, "", by_id, set())
 
 
-def _node(art: Artifact, role: str, by_id: dict[str, Artifact], seen: set[str]) -> Node:
+def _node(art: Artifact, role: str, by_id: dict[str, Artifact], expanded: set[str]) -> Node:
+    """Each artifact's subtree is expanded once; later mentions are marked `repeated`."""
     m = art.manifest
     node = Node(label=m.name or art.short_id, type="artifact", role=role, id=art.id, kind=m.kind,
                 stage=m.producer.stage)
-    if art.id in seen:
+    if art.id in expanded:
+        node.repeated = True
         return node
-    seen = seen | {art.id}
+    expanded.add(art.id)
     files = [p for p in m.parents if p.type == "file"]
     for p in m.parents:
         if p.type != "artifact" or not p.id:
@@ -56,7 +59,7 @@ def _node(art: Artifact, role: str, by_id: dict[str, Artifact], seen: set[str]) 
         if parent is None:
             node.children.append(Node(label=f"{p.name or p.id[:12]} (removed)", type="missing", role=p.role, id=p.id))
         else:
-            node.children.append(_node(parent, p.role, by_id, seen))
+            node.children.append(_node(parent, p.role, by_id, expanded))
     for p in files[:MAX_FILES_PER_NODE]:
         node.children.append(Node(label=p.path or "?", type="file", role=p.role, path=p.path, sha256=p.sha256))
     if len(files) > MAX_FILES_PER_NODE:

@@ -41,6 +41,8 @@ class TinyConfig(StageConfig):
     size: Literal["test", "demo", "bench50m"] = "demo"
     vocab_size: int | None = Field(None, ge=300, description="override the size's vocabulary")
     max_position_embeddings: int = Field(1024, ge=64)
+    hidden_size: int | None = Field(None, ge=16, description="override the size's hidden width")
+    num_hidden_layers: int | None = Field(None, ge=1, description="override the size's depth")
     corpus: list[str] = Field(default_factory=list, description="text files, folders or globs")
     seed: int = 0
 
@@ -62,7 +64,8 @@ def tiny_stage(cfg: TinyConfig, ws: Workspace, inputs: dict[str, Artifact] | Non
     texts.extend(iter_texts(files))
     with ws.create("model", name, "models.tiny", dump_config(cfg), parents=parents) as pending:
         stats = build_tiny(texts, pending.path, arch=cfg.arch, size=cfg.size, vocab_size=cfg.vocab_size,
-                           max_position_embeddings=cfg.max_position_embeddings, seed=cfg.seed)
+                           max_position_embeddings=cfg.max_position_embeddings, seed=cfg.seed,
+                           hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_hidden_layers)
         pending.stats.update(stats)
     assert pending.result is not None
     return pending.result
@@ -131,8 +134,11 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, template: str) -> Any
 
 
 def build_tiny(texts: Iterable[str], out: Path, arch: str = "qwen2", size: str = "demo",
-               vocab_size: int | None = None, max_position_embeddings: int = 1024, seed: int = 0) -> dict[str, Any]:
-    """Train the tokenizer, build the model, save both to `out`; returns stats."""
+               vocab_size: int | None = None, max_position_embeddings: int = 1024, seed: int = 0,
+               hidden_size: int | None = None, num_hidden_layers: int | None = None) -> dict[str, Any]:
+    """Train the tokenizer, build the model, save both to `out`; returns stats.
+
+    `hidden_size` overrides the size's width (the MLP keeps its ratio, heads stay 64 wide or fewer)."""
     import torch
     from transformers import AutoModelForCausalLM, GenerationConfig, LlamaConfig, Qwen2Config
 
@@ -142,6 +148,18 @@ def build_tiny(texts: Iterable[str], out: Path, arch: str = "qwen2", size: str =
     dims = dict(SIZES[size])
     if vocab_size:
         dims["vocab_size"] = vocab_size
+    if hidden_size:
+        ratio = dims["intermediate_size"] / dims["hidden_size"]
+        heads = max(1, min(dims["num_attention_heads"], hidden_size // 32))
+        while hidden_size % heads:
+            heads -= 1
+        kv = max(1, min(dims["num_key_value_heads"], heads))
+        while heads % kv:
+            kv -= 1
+        dims.update(hidden_size=hidden_size, intermediate_size=int(hidden_size * ratio) // 8 * 8,
+                    num_attention_heads=heads, num_key_value_heads=kv)
+    if num_hidden_layers:
+        dims["num_hidden_layers"] = num_hidden_layers
     template = "llama3" if arch == "llama" else "chatml"
     spec = get_template(template)
     tokenizer = train_tokenizer(texts, dims["vocab_size"], template)
