@@ -15,6 +15,11 @@ request's TTFT includes its wait behind the requests queued before it, as a clie
 
     .venv/bin/python bench/serve_throughput.py                 # all three systems, 1/4/16 clients
     .venv/bin/python bench/serve_throughput.py --systems luban --concurrency 16 --model-dir /tmp/b50m
+    .venv/bin/python bench/serve_throughput.py --threads 1   # a machine shared with other jobs (see below)
+
+Torch's intra-op threads wait on each other at every operator; on a machine whose cores are busy with
+other work, 2 threads can be 5-8x slower than 1 (measured here: 216 vs 28 ms per decode step), so
+`--threads` sets the same count for all three systems.
 """
 
 from __future__ import annotations
@@ -90,14 +95,21 @@ class RssSampler(threading.Thread):
             time.sleep(0.1)
 
 
-def start_server(system: str, model_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def child_env(threads: int | None) -> dict[str, str]:
+    """Same torch thread count for every system (torch reads OMP_NUM_THREADS at start-up)."""
+    return {**os.environ, "OMP_NUM_THREADS": str(threads)} if threads else dict(os.environ)
+
+
+def start_server(system: str, model_dir: Path, port: int, log: Path,
+                 threads: int | None = None) -> subprocess.Popen[bytes]:
     if system == "luban":
         cmd = [str(VENV_BIN / "luban"), "serve", str(model_dir), "--name", "bench", "--port", str(port),
                "--log-level", "warning"]
     else:
         cmd = [str(VENV_BIN / "transformers"), "serve", str(model_dir), "--continuous-batching",
                "--device", "cpu", "--port", str(port), "--host", "127.0.0.1", "--log-level", "warning"]
-    return subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
+                            env=child_env(threads))
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 600) -> None:
@@ -171,7 +183,7 @@ def bench_server(system: str, model_dir: Path, prompts: list[str], args: argpars
                  workdir: Path) -> dict[str, Any]:
     port = free_port()
     url, log = f"http://127.0.0.1:{port}", workdir / f"{system}.log"
-    proc = start_server(system, model_dir, port, log)
+    proc = start_server(system, model_dir, port, log, args.threads)
     sampler = RssSampler(proc.pid)
     sampler.start()
     model = "bench" if system == "luban" else str(model_dir)
@@ -198,7 +210,8 @@ def bench_naive(model_dir: Path, args: argparse.Namespace, workdir: Path) -> dic
     cmd = [sys.executable, __file__, "--naive-worker", "--model-dir", str(model_dir), "--max-tokens",
            str(args.max_tokens), "--requests-per-client", str(args.requests_per_client), "--concurrency",
            ",".join(map(str, args.concurrency))]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=(workdir / "naive.log").open("w"), text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=(workdir / "naive.log").open("w"), text=True,
+                            env=child_env(args.threads))
     sampler = RssSampler(proc.pid)
     sampler.start()
     stdout, _ = proc.communicate()
@@ -271,6 +284,8 @@ def main() -> None:
     ap.add_argument("--requests-per-client", type=int, default=2)
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--model-dir", type=Path, default=None, help="reuse (or build into) this directory")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch threads for every system (OMP_NUM_THREADS); default: each one's own choice")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     ap.add_argument("--naive-worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -283,7 +298,7 @@ def main() -> None:
     stats = build_model(model_dir)
     prompts = make_prompts(model_dir, 64)
     print(f"model {model_dir} {stats.get('parameters', '')} params; cpu cores {os.cpu_count()}; "
-          f"torch threads default; logs in {workdir}", flush=True)
+          f"torch threads {args.threads or 'default'}; logs in {workdir}", flush=True)
     results: dict[str, Any] = {}
     for system in args.systems.split(","):
         try:
