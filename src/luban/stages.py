@@ -58,6 +58,12 @@ STAGES: dict[str, StageSpec] = {
                   ("model", "data", "teacher"), "logit distillation of a teacher into a smaller student -> model"),
         StageSpec("evaluate.qa", "luban.evaluate.qa:evaluate_qa", "luban.evaluate.qa:QAEvalConfig",
                   ("model", "data", "baseline"), "exact match and ROUGE-L on held-out questions -> report"),
+        StageSpec("compress.onnx", "luban.compress.onnx_export:onnx_stage",
+                  "luban.compress.onnx_export:OnnxExportConfig", ("model",),
+                  "export a causal LM to ONNX with KV cache -> model"),
+        StageSpec("compress.gguf", "luban.compress.gguf_export:gguf_stage",
+                  "luban.compress.gguf_export:GGUFExportConfig", ("model",),
+                  "convert a Hugging Face model to GGUF with llama.cpp's converter -> model"),
         StageSpec("compress.merge", "luban.compress.merge:merge_stage", "luban.compress.merge:MergeConfig",
                   ("model",), "merge a LoRA adapter into its base and export -> model"),
     ]

@@ -91,6 +91,12 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     _quiet_libraries()
+    if not os.environ.get("LUBAN_DEBUG") and "--debug" not in (argv if argv is not None else sys.argv):
+        import warnings
+
+        # library deprecation chatter is for us, not for users; --debug shows it
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
     from luban.cli.progress_view import RichReporter
     from luban.core import progress
 
