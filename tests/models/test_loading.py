@@ -3,7 +3,7 @@ import shutil
 import pytest
 
 from luban.core.errors import NotFoundError, UsageError
-from luban.models.loading import check_model_dir, import_stage, ImportConfig, resolve_model_dir
+from luban.models.loading import ImportConfig, check_model_dir, import_stage, resolve_model_dir
 
 
 def test_missing_weights_and_tokenizer(tmp_path, tiny_model_dir):

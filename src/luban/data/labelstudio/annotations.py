@@ -9,6 +9,7 @@ back as a rejected row with its reason (unannotated, skipped, no_label, no_choic
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -46,10 +47,8 @@ def _all_votes(task: dict[str, Any], read: Any) -> set[str]:
     votes = set()
     for a in task.get("annotations") or []:
         if not a.get("was_cancelled") and a.get("result"):
-            try:
+            with contextlib.suppress(Rejected):  # an unreadable vote is not a vote
                 votes.add(read(a["result"]))
-            except Rejected:
-                pass
     return votes
 
 
