@@ -73,3 +73,11 @@ def test_failing_stage_leaves_no_artifact(tmp_path, ws):
     with pytest.raises(NotFoundError, match="matches no file"):
         run_spec(p, ws)
     assert ws.list() == [] and list((ws.root / "tmp").iterdir()) == []
+
+
+def test_identical_output_under_a_new_key_is_reused_next_time(spec, ws):
+    """A stage whose new config yields byte-identical output must still be reused on the next run."""
+    run_spec(spec, ws)
+    spec.write_text(spec.read_text().replace("corpus: [corpus]", "corpus: [corpus/a.txt]"))  # same files
+    assert [r.status for r in run_spec(spec, ws)] == ["ran", "reused"]
+    assert [r.status for r in run_spec(spec, ws)] == ["reused", "reused"]

@@ -179,11 +179,10 @@ def _run_one(entry: StageEntry, ws: Workspace, produced: dict[str, Artifact], fo
     key = sha256_json({"use": entry.use, "config": cfg_json, "inputs": {r: a.id for r, a in inputs.items()},
                        "paths": _path_fingerprints(cfg_json)})
     if entry.name not in force:
-        try:
-            old = ws.get(entry.name)
-        except NotFoundError:
-            old = None
-        if old is not None and old.manifest.producer.run_key == key and _sources_unchanged(old):
+        old = ws.by_run_key(key)
+        if old is not None and _sources_unchanged(old):
+            if not ws.exists(entry.name) or ws.get(entry.name).id != old.id:
+                ws.tag(entry.name, old)
             return StageResult(entry.name, entry.use, "reused", old, 0.0)
     fn = stage.load_function()
     t0 = time.perf_counter()

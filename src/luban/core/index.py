@@ -39,6 +39,16 @@ refs_table = Table(
     Column("updated", String(40), nullable=False),
 )
 
+# run key (hash of stage, config and inputs, see luban.pipeline) -> the artifact that run produced
+runs_table = Table(
+    "luban_runs",
+    metadata,
+    Column("workspace", String(512), primary_key=True),
+    Column("run_key", String(64), primary_key=True),
+    Column("id", String(64), nullable=False),
+    Column("created", String(40), nullable=False),
+)
+
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -70,6 +80,17 @@ class Index:
             conn.execute(delete(refs_table).where(refs_table.c.workspace == self.key, refs_table.c.name == name))
             conn.execute(refs_table.insert().values(workspace=self.key, name=name, id=artifact_id, updated=now()))
 
+    def set_run(self, run_key: str, artifact_id: str) -> None:
+        with self._begin() as conn:
+            conn.execute(delete(runs_table).where(runs_table.c.workspace == self.key, runs_table.c.run_key == run_key))
+            conn.execute(runs_table.insert().values(workspace=self.key, run_key=run_key, id=artifact_id, created=now()))
+
+    def get_run(self, run_key: str) -> str | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(runs_table.c.id).where(
+                runs_table.c.workspace == self.key, runs_table.c.run_key == run_key)).first()
+            return row.id if row else None
+
     def remove_ref(self, name: str) -> None:
         with self._begin() as conn:
             conn.execute(delete(refs_table).where(refs_table.c.workspace == self.key, refs_table.c.name == name))
@@ -77,6 +98,7 @@ class Index:
     def remove_artifact(self, artifact_id: str) -> None:
         with self._begin() as conn:
             conn.execute(delete(refs_table).where(refs_table.c.workspace == self.key, refs_table.c.id == artifact_id))
+            conn.execute(delete(runs_table).where(runs_table.c.workspace == self.key, runs_table.c.id == artifact_id))
             conn.execute(delete(artifacts_table).where(
                 artifacts_table.c.workspace == self.key, artifacts_table.c.id == artifact_id))
 

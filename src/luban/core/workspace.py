@@ -125,6 +125,8 @@ class Workspace:
         else:
             os.replace(p.path, final)
         self.index.add(manifest, rel)
+        if p.producer.run_key:  # also when identical content already existed under an older key
+            self.index.set_run(p.producer.run_key, art_id)
         if p.name:
             self.index.set_ref(p.name, art_id)
         return Artifact(path=final, manifest=manifest)
@@ -158,6 +160,18 @@ class Workspace:
         if rel is None or not (self.root / rel / "manifest.json").is_file():
             raise NotFoundError(f"artifact '{ref}' ({art_id[:12]}) is indexed but its folder is missing",
                                 "run `luban gc` to clean the index")
+        return Artifact.load(self.root / rel)
+
+    def by_run_key(self, run_key: str) -> Artifact | None:
+        """The artifact a pipeline run with this key produced, if it is still here."""
+        if self.is_new():
+            return None
+        art_id = self.index.get_run(run_key)
+        if art_id is None:
+            return None
+        rel = self.index.relpath(art_id)
+        if rel is None or not (self.root / rel / "manifest.json").is_file():
+            return None
         return Artifact.load(self.root / rel)
 
     def exists(self, ref: str) -> bool:
