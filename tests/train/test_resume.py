@@ -30,7 +30,7 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(ws, base, chat_data
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))
     job = subprocess.Popen([sys.executable, str(Path(__file__).parent / "resume_job.py"), str(ws.root), "killed",
                             "fresh"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    marker = ws.root / "runs" / "train-sft-killed" / "checkpoint-4" / "trainer_state.json"
+    marker = ws.root / "paused-at-4"  # written by resume_job.py right after checkpoint 4
     deadline = time.monotonic() + 240
     while not marker.is_file():
         assert job.poll() is None, job.stderr.read().decode()[-2000:] if job.stderr else "job ended"
