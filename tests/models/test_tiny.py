@@ -1,5 +1,6 @@
 import json
 
+import pytest
 import torch
 
 from luban.models.loading import load_causal_lm, load_tokenizer
@@ -44,3 +45,19 @@ def test_chat_template_marks_assistant_and_stops(tiny_model_dir, tiny_llama_dir)
 def test_llama_arch(tiny_llama_dir):
     model = load_causal_lm(tiny_llama_dir)
     assert model.config.model_type == "llama" and model.device == torch.device("cpu")
+
+
+TEXTS = ["Acme Robotics makes the X100 robot vacuum.", "艾可机器人公司生产X100扫地机器人。"] * 20
+
+
+def test_sliding_window_option_mixes_window_and_full_layers(tmp_path):
+    from luban.core.errors import UsageError
+    from luban.models.tiny import build_tiny
+
+    stats = build_tiny(TEXTS, tmp_path / "sw", arch="qwen2", size="test", vocab_size=400,
+                       num_hidden_layers=4, sliding_window=8)
+    model = load_causal_lm(tmp_path / "sw")
+    assert stats["sliding_window"] == 8 and model.config.sliding_window == 8
+    assert model.config.layer_types == ["full_attention"] * 2 + ["sliding_attention"] * 2
+    with pytest.raises(UsageError, match="sliding"):
+        build_tiny(TEXTS, tmp_path / "x", arch="llama", size="test", sliding_window=8)

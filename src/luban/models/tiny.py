@@ -43,6 +43,8 @@ class TinyConfig(StageConfig):
     max_position_embeddings: int = Field(1024, ge=64)
     hidden_size: int | None = Field(None, ge=16, description="override the size's hidden width")
     num_hidden_layers: int | None = Field(None, ge=1, description="override the size's depth")
+    sliding_window: int | None = Field(None, ge=1, description="qwen2 only: upper half of the layers attend "
+                                       "to this many last positions (Qwen2's use_sliding_window)")
     corpus: list[str] = Field(default_factory=list, description="text files, folders or globs")
     seed: int = 0
 
@@ -65,7 +67,8 @@ def tiny_stage(cfg: TinyConfig, ws: Workspace, inputs: dict[str, Artifact] | Non
     with ws.create("model", name, "models.tiny", dump_config(cfg), parents=parents) as pending:
         stats = build_tiny(texts, pending.path, arch=cfg.arch, size=cfg.size, vocab_size=cfg.vocab_size,
                            max_position_embeddings=cfg.max_position_embeddings, seed=cfg.seed,
-                           hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_hidden_layers)
+                           hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_hidden_layers,
+                           sliding_window=cfg.sliding_window)
         pending.stats.update(stats)
     assert pending.result is not None
     return pending.result
@@ -135,13 +138,18 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, template: str) -> Any
 
 def build_tiny(texts: Iterable[str], out: Path, arch: str = "qwen2", size: str = "demo",
                vocab_size: int | None = None, max_position_embeddings: int = 1024, seed: int = 0,
-               hidden_size: int | None = None, num_hidden_layers: int | None = None) -> dict[str, Any]:
+               hidden_size: int | None = None, num_hidden_layers: int | None = None,
+               sliding_window: int | None = None) -> dict[str, Any]:
     """Train the tokenizer, build the model, save both to `out`; returns stats.
 
-    `hidden_size` overrides the size's width (the MLP keeps its ratio, heads stay 64 wide or fewer)."""
+    `hidden_size` overrides the size's width (the MLP keeps its ratio, heads stay 64 wide or fewer).
+    `sliding_window` (qwen2 only) makes the upper half of the layers sliding-window attention over that
+    many positions and the lower half full attention (`max_window_layers`), as Qwen2's config allows."""
     import torch
     from transformers import AutoModelForCausalLM, GenerationConfig, LlamaConfig, Qwen2Config
 
+    if sliding_window is not None and arch != "qwen2":
+        raise UsageError(f"arch '{arch}' has no sliding-window attention", "use arch qwen2 with sliding_window")
     texts = [t for t in texts if t and t.strip()]
     if not texts:
         raise UsageError("the corpus holds no text", "point --corpus at text, markdown or JSON lines files")
@@ -167,6 +175,9 @@ def build_tiny(texts: Iterable[str], out: Path, arch: str = "qwen2", size: str =
                   tie_word_embeddings=True, pad_token_id=tokenizer.pad_token_id,
                   eos_token_id=tokenizer.convert_tokens_to_ids(spec.end_of_turn),
                   bos_token_id=tokenizer.bos_token_id, torch_dtype="float32")
+    if sliding_window is not None:
+        common.update(use_sliding_window=True, sliding_window=sliding_window,
+                      max_window_layers=dims["num_hidden_layers"] // 2)
     config = LlamaConfig(**common) if arch == "llama" else Qwen2Config(**common)
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config)
@@ -178,4 +189,5 @@ def build_tiny(texts: Iterable[str], out: Path, arch: str = "qwen2", size: str =
     tokenizer.save_pretrained(out)
     n_params = sum(p.numel() for p in model.parameters())
     return {"arch": arch, "size": size, "parameters": n_params, "vocab_size": len(tokenizer),
-            "chat_template": template, "corpus_texts": len(texts)}
+            "chat_template": template, "corpus_texts": len(texts),
+            **({"sliding_window": sliding_window} if sliding_window is not None else {})}

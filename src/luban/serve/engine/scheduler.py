@@ -10,6 +10,14 @@ Design choices:
 - LoRA: with a peft model, each forward passes `adapter_names` (one per row; "__base__" for none),
   so requests for different adapters and for the base share the same batch and the same weights.
 - An exception in a forward fails the sequences in that batch, not the engine.
+- `model` is a transformers causal LM, or anything called the same way that fills the cache's
+  `BufferLayer`s (the ONNX Runtime backend's `OrtCausalLM`); then pass `num_layers` and `device`.
+- Sliding-window models (Mistral's `sliding_window`, Qwen2's `use_sliding_window`, `layer_types`
+  mixing "sliding_attention" and "full_attention"): the engine passes only a 2D padding mask and
+  the model builds its causal and window masks from it. Every `BufferLayer` keeps the whole past,
+  so memory grows with the full context rather than the window, but the output is the same as
+  `generate()`'s (tested): in each row the real tokens are contiguous columns, so column distance
+  is token distance, which is what transformers' window mask measures.
 """
 
 from __future__ import annotations
@@ -32,16 +40,17 @@ from luban.serve.sampling import sample
 class Engine:
     def __init__(self, model: Any, eos_ids: list[int], context_length: int, vocab_size: int,
                  token_text: Any, *, max_batch: int = 32, max_queue: int = 256,
-                 max_prefill_tokens: int = 8192, pad_id: int = 0, peft: bool = False) -> None:
+                 max_prefill_tokens: int = 8192, pad_id: int = 0, peft: bool = False,
+                 num_layers: int | None = None, device: torch.device | None = None) -> None:
         self.model, self.eos_ids = model, frozenset(eos_ids)
         self.context_length, self.vocab_size, self.token_text = context_length, vocab_size, token_text
         self.max_batch, self.max_queue, self.max_prefill_tokens = max_batch, max_queue, max_prefill_tokens
         self.pad_id, self.peft = pad_id, peft
-        self.device = next(model.parameters()).device
+        self.device = device if device is not None else next(model.parameters()).device
         base = model.get_base_model() if peft else model
         # transformers 5 renamed `past_key_values` to `cache`; accept both generations of the API.
         self.cache_kw = "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
-        self.num_layers = int(model.config.get_text_config().num_hidden_layers)
+        self.num_layers = num_layers or int(model.config.get_text_config().num_hidden_layers)
         self.waiting: deque[Sequence] = deque()
         self.running: list[Sequence] = []
         self.cache: Any = None
@@ -94,7 +103,9 @@ class Engine:
                             seq.sink(err)
                     self.running, self.cache, self.mask, self.positions, self.last = [], None, None, None, []
         for seq in list(self.waiting) + self.running:
-            seq.sink(RuntimeError("the engine stopped"))
+            if not seq.done:  # a finished row may wait for the next step's compaction
+                seq.done = True
+                seq.sink(RuntimeError("the engine stopped"))
 
     def _admit(self) -> list[Sequence]:
         out: list[Sequence] = []
