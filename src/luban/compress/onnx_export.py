@@ -57,8 +57,10 @@ def _wrapper(model: Any, num_layers: int) -> Any:
             self.model = model
 
         def forward(self, input_ids: Any, attention_mask: Any, position_ids: Any, *past: Any) -> tuple[Any, ...]:
-            cache = DynamicCache(ddp_cache_data=[(past[2 * i], past[2 * i + 1]) for i in range(num_layers)],
-                                 config=self.model.config)
+            # No `config`: every layer keeps its whole past, also a sliding-window layer (whose window the
+            # model's own mask applies). With the config, a window layer would return only its last
+            # `sliding_window - 1` positions, so layers would disagree in length with `attention_mask`.
+            cache = DynamicCache(ddp_cache_data=[(past[2 * i], past[2 * i + 1]) for i in range(num_layers)])
             out = self.model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
                              use_cache=True, **{cache_kw: cache})
             present: list[Any] = []

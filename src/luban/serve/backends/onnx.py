@@ -4,13 +4,15 @@ Design choices:
 - The directory holds `model.onnx` next to the tokenizer files and config.json, as the exporter writes
   it; cache shapes (layers, kv heads, head dim, float dtype) are read from the graph's own inputs, so
   a graph exported by `optimum-cli export onnx` (same input/output names) loads unchanged.
-- Each request decodes on its own: one `InferenceSession.run` per step for one row. ONNX Runtime
-  sessions are safe to run from several threads at once, and the runtime releases the GIL, so
-  concurrent requests overlap in a thread pool; there is no cross-request batching here (that is the
-  transformers backend's engine). Closing the stream stops the decode loop at its next step.
-- Everything around the forward pass is shared with the transformers backend: chat rendering, the
-  incremental detokenizer, `finish_token` (stop tokens, max_tokens, context limit, deadline), the
-  batched sampler and llguidance masks for `response_format`, so both backends answer alike.
+- Concurrent requests share one batch: the transformers backend's continuous-batching engine
+  (`luban.serve.engine.scheduler`) drives the graph through `OrtCausalLM`
+  (`luban.serve.backends.onnx_model`), so a decode step is ONE `InferenceSession.run` of
+  [rows, 1] tokens over a left-padded past, and requests join and leave between steps. The queue
+  is bounded (429 with Retry-After when full) and served first come, first served.
+- Everything around the forward pass is therefore shared with the transformers backend: chat
+  rendering, the incremental detokenizer, `finish_token` (stop tokens, max_tokens, context limit,
+  deadline), the batched sampler and llguidance masks for `response_format`, so both answer alike.
+- Options (from `ModelSpec.options`): device, threads, max_batch, max_queue, context_length.
 - The graph outputs logits only, so `/v1/embeddings` is not offered for ONNX models.
 """
 
@@ -63,14 +65,19 @@ class OnnxBackend:
         self.past_names: list[str] = []
         self.past_shape: tuple[int, int] = (0, 0)  # (kv heads, head dim)
         self.past_dtype = "float32"
+        self.engine: Any = None
 
     def load(self) -> None:
         try:
             import onnxruntime as ort
         except ImportError as e:
             raise UsageError("the ONNX backend needs onnxruntime", "pip install 'luban[onnx]'") from e
+        import torch
+
         from luban.models.loading import load_tokenizer
+        from luban.serve.backends.onnx_model import OrtCausalLM
         from luban.serve.constrain import ConstraintFactory
+        from luban.serve.engine.scheduler import Engine
 
         source = Path(self.spec.source)
         graph = find_graph(source)
@@ -81,7 +88,9 @@ class OnnxBackend:
             opts.intra_op_num_threads = int(self.spec.options["threads"])
         self.session = ort.InferenceSession(str(graph), opts, providers=self._providers(ort))
         inputs = {i.name: i for i in self.session.get_inputs()}
-        self.past_names = [n for n in inputs if n.startswith("past_key_values.")]
+        past = [n for n in inputs if n.startswith("past_key_values.")]
+        ordered = [f"past_key_values.{i}.{kv}" for i in range(len(past) // 2) for kv in ("key", "value")]
+        self.past_names = ordered if set(ordered) == set(past) else past
         if "input_ids" not in inputs or not self.past_names:
             raise UsageError(f"{graph} is not a decoder graph with a KV cache",
                              "export it with luban.compress.onnx_export.export_onnx")
@@ -96,6 +105,13 @@ class OnnxBackend:
         vocab = int(self.session.get_outputs()[0].shape[-1]) if isinstance(
             self.session.get_outputs()[0].shape[-1], int) else len(self.tokenizer)
         self.constraints = ConstraintFactory(self.tokenizer, vocab, eos)
+        model = OrtCausalLM(self.session, self.past_names, self.past_shape, self.past_dtype)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else eos[0]
+        opt = self.spec.options
+        self.engine = Engine(model, eos, ctx, vocab, self._token_text, max_batch=int(opt.get("max_batch", 32)),
+                             max_queue=int(opt.get("max_queue", 256)), pad_id=pad, num_layers=model.num_layers,
+                             device=torch.device("cpu"))
+        self.engine.start()
         self.capabilities = Capabilities(context_length=ctx, logprobs=True, constrained=True, vocab_size=vocab)
 
     def _providers(self, ort: Any) -> list[str]:
@@ -116,72 +132,39 @@ class OnnxBackend:
     def count_tokens(self, text: str) -> int:
         return len(self.encode(text))
 
-    def _forward(self, new_ids: list[int], total: int, past: list[Any]) -> tuple[Any, list[Any]]:
-        """One run for one row: `new_ids` after `total - len(new_ids)` cached positions."""
-        import numpy as np
-
-        start = total - len(new_ids)
-        feed: dict[str, Any] = {"input_ids": np.array([new_ids], dtype=np.int64),
-                                "attention_mask": np.ones((1, total), dtype=np.int64)}
-        if "position_ids" in self.input_names:
-            feed["position_ids"] = np.arange(start, total, dtype=np.int64)[None, :]
-        if "use_cache_branch" in self.input_names:  # Optimum's older merged decoders
-            feed["use_cache_branch"] = np.array([start > 0])
-        feed.update(zip(self.past_names, past))
-        outs = self.session.run(None, feed)
-        return outs[0][0, -1], outs[1:]
-
-    def _step(self, seq: Any, new_ids: list[int], total: int, past: list[Any]) -> list[Any]:
-        """Forward, constrain, sample and account one token; returns the new cache."""
-        import torch
-
-        from luban.serve.constrain import apply_masks
-        from luban.serve.engine.sequence import finish_token
-        from luban.serve.sampling import sample
-
-        last, past = self._forward(new_ids, total, past)
-        logits = torch.from_numpy(last.astype("float32", copy=False)).unsqueeze(0)
-        raw = logits.clone() if seq.matcher is not None else None
-        if seq.matcher is not None:
-            apply_masks(logits, [0], [seq.matcher], self.capabilities.vocab_size)
-        picked = sample(logits, [seq.row], raw=raw)
-        finish_token(seq, picked.tokens[0], picked.logprobs[0], self.eos, self.capabilities.context_length,
-                     self._token_text)
-        return past
-
     def _token_text(self, token_id: int) -> str:
         text: str = self.tokenizer.decode([token_id])
         return text
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[Step]:
-        import numpy as np
-
         from luban.serve.engine.detokenize import Detokenizer
         from luban.serve.engine.sequence import Sequence
         from luban.serve.sampling import RowState, make_generator
 
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Step | BaseException] = asyncio.Queue()
         prompt_ids = request.prompt if isinstance(request.prompt, list) else self.encode(request.prompt)
         p = request.params
         matcher = self.constraints.matcher(p.constraint) if p.constraint is not None else None
-        steps: list[Step | BaseException] = []
-        seq = Sequence(request, list(prompt_ids), steps.append, RowState(p, [], make_generator(p.seed)),
-                       Detokenizer(self.tokenizer), matcher)
-        heads, dim = self.past_shape
-        past = [np.zeros((1, heads, 0, dim), dtype=self.past_dtype) for _ in self.past_names]
-        new_ids, total = list(prompt_ids), len(prompt_ids)
-        while not seq.done:
-            past = await asyncio.to_thread(self._step, seq, new_ids, total, past)
-            for step in steps:
-                if isinstance(step, BaseException):
-                    raise step
-                yield step
-            steps.clear()
-            if not seq.done:
-                new_ids, total = [seq.row.generated[-1]], total + 1
+        seq = Sequence(request, list(prompt_ids), lambda item: loop.call_soon_threadsafe(queue.put_nowait, item),
+                       RowState(p, [], make_generator(p.seed)), Detokenizer(self.tokenizer), matcher)
+        self.engine.submit(seq)
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if item.finish_reason is not None:
+                    return
+        finally:
+            seq.cancelled = True  # no-op when finished; otherwise the engine drops it at the next step
 
     async def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
         raise UsageError(f"model '{self.model_id}' is served by ONNX Runtime, which has no embeddings here",
                          "serve the model with the hf backend for /v1/embeddings")
 
     async def aclose(self) -> None:
+        if self.engine is not None:
+            await asyncio.to_thread(self.engine.stop)
         self.session = None
