@@ -32,6 +32,7 @@ OPERATORS: dict[str, str] = {
     # deduplication
     "exact_dedup": "luban.data.ops.dedup.exact:ExactDedup",
     "minhash_dedup": "luban.data.ops.dedup.minhash:MinHashDedup",
+    "substring_dedup": "luban.data.ops.dedup.substring:SubstringDedup",
     # desensitization and safety
     "pii": "luban.data.ops.pii:PII",
     "safety": "luban.data.ops.safety:Safety",
