@@ -21,8 +21,9 @@ Design choices here:
   removed span first occurred.
 
 Cost: the workers hash every window in `process` (both cores); each record then carries 8 bytes per
-character to the driver, where `select` holds those hashes (8 B/char), 16 B per repeated character
-and a bounded sort area (`windows.PART`), then compares each repeated run with its source once.
+character to the driver, where `select` holds those hashes (8 B/char), 2 B/char of slice labels,
+16 B per repeated character and a bounded sort area (`windows.PART`), then compares each repeated
+run with its source once.
 """
 
 from __future__ import annotations
