@@ -30,6 +30,9 @@ def test_acme_recipe_curates_the_demo_corpus(ws: Workspace, monkeypatch: pytest.
         assert not {pair["file"], pair["copy_of"]} <= kept, pair
     assert "<script" not in text and "cookie-banner" not in text
     assert "Ã" not in text  # mojibake repaired
+    unsafe = [u["line"] for u in dirt["unsafe"] if u["line"] in text]
+    assert not unsafe, f"unsafe lines left in train: {unsafe[:3]}"
+    assert "raw/policies/zh/privacy_policy.txt" in kept  # "我们不会出售个人信息" is policy, not risk
     stats = art.manifest.stats
     assert stats["train"] > 300 and stats["records_in"] == stats["train"] + stats["rejected"]
     assert {p.path for p in art.manifest.parents} >= {"raw/faq/faq.csv", "raw/web/en/about.html"}

@@ -2,7 +2,8 @@
 
 Actions: `drop` (record to `rejected`, reason names the categories), `flag` (keep it, add a
 `safety` field with the categories), `mask` (replace the terms with '*'). Hits per category land
-in the stats; `min_risk` ignores terms below that level.
+in the stats; `min_risk` ignores terms below that level; `skip_negated` ignores a term right after a
+negation or warning ("we never sell personal data", "谨防杀猪盘"), see `luban.guard.scanners.lexicon`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ ACTIONS = ("drop", "flag", "mask")
 class Safety(Filter):
     name = "safety"
 
-    def __init__(self, action: str = "drop", min_risk: str = "medium", lexicons: list[str] | None = None) -> None:
+    def __init__(self, action: str = "drop", min_risk: str = "medium", lexicons: list[str] | None = None,
+                 skip_negated: bool = False) -> None:
         super().__init__()
         if action not in ACTIONS:
             raise ValueError(f"action must be one of {', '.join(ACTIONS)}, got '{action}'")
         self.action = action
-        self.scanner = LexiconScanner(lexicons, min_risk=min_risk)
+        self.scanner = LexiconScanner(lexicons, min_risk=min_risk, skip_negated=skip_negated)
 
     def process(self, batch: Batch) -> tuple[Batch, Batch]:
         verdicts: list[bool | tuple[bool, str]] = []
