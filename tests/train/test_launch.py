@@ -1,4 +1,5 @@
-"""Launch configs parse in accelerate; `--launch` builds the right command; a 2-process DDP run trains on CPU."""
+"""Launch configs parse in accelerate; `--launch` builds the right command; 2-process DDP and FSDP runs train on
+CPU, and the FSDP artifact holds the gathered weights (equal to the DDP run's), not one rank's shards."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from luban.core.artifact import Artifact
 from luban.core.errors import UsageError
 from luban.core.workspace import Workspace
 from luban.train.launch import CONFIG_DIR, LAUNCHES, config_path, launch_command
+from luban.train.saving import check_gatherable
+
+SHIM = Path(__file__).parent / "cpu_fsdp"  # sitecustomize.py: accelerate's FSDP state on CPU (test only)
 
 
 @pytest.mark.parametrize("launch", LAUNCHES)
@@ -27,6 +31,8 @@ def test_shipped_configs_load_in_accelerate(launch: str) -> None:
         assert cfg.deepspeed_config["zero_stage"] == int(launch[-1])
     if launch == "fsdp":
         assert cfg.fsdp_config["fsdp_state_dict_type"] == "FULL_STATE_DICT"
+    if launch == "zero3":  # without it Trainer.save_model cannot gather the partitioned weights
+        assert cfg.deepspeed_config["zero3_save_16bit_model"] is True
     assert sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")) == sorted(LAUNCHES)
 
 
@@ -50,6 +56,34 @@ def test_bad_launches_are_one_line_errors() -> None:
     if importlib.util.find_spec("deepspeed") is None:
         with pytest.raises(UsageError, match="DeepSpeed, which is not installed"):
             launch_command("zero3", 8, 1, [])
+    with pytest.raises(UsageError, match="FSDP.*needs GPUs"):  # accelerate would quietly run DDP instead
+        launch_command("fsdp", 2, 1, [], cpu=True)
+
+
+class _Trainer:
+    """What check_gatherable reads of a trainer: accelerator.state.deepspeed_plugin / fsdp_plugin."""
+
+    def __init__(self, deepspeed_plugin: object = None) -> None:
+        state = type("State", (), {"deepspeed_plugin": deepspeed_plugin, "fsdp_plugin": None})()
+        self.accelerator = type("Acc", (), {"state": state})()
+
+
+@pytest.mark.parametrize(("launch", "gather", "ok"), [("zero3", True, True), ("zero3", False, False),
+                                                      ("zero2", False, True)])
+def test_a_zero3_launch_that_would_not_gather_on_save_is_refused_before_training(launch: str, gather: bool,
+                                                                                  ok: bool) -> None:
+    from accelerate.commands.config.config_args import load_config_from_file
+    from accelerate.utils import DeepSpeedPlugin
+
+    ds = load_config_from_file(str(config_path(launch))).deepspeed_config
+    plugin = DeepSpeedPlugin(zero_stage=ds["zero_stage"], zero3_init_flag=False,
+                             zero3_save_16bit_model=gather and ds.get("zero3_save_16bit_model", False))
+    if ok:
+        check_gatherable(_Trainer(plugin))
+    else:
+        with pytest.raises(UsageError, match="zero3_save_16bit_model: true"):
+            check_gatherable(_Trainer(plugin))
+    check_gatherable(_Trainer())  # no DeepSpeed: nothing to check
 
 
 @pytest.mark.slow
@@ -75,3 +109,73 @@ def test_two_process_ddp_on_cpu_trains_and_writes_one_model_artifact(ws: Workspa
         assert json.loads((art.path / "adapter_config.json").read_text())["r"] == 16
     finally:
         again.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _train_two_ranks(root: Path, cfg: Path, name: str, launch: str) -> subprocess.CompletedProcess[str]:
+    """`luban train sft` on 2 CPU ranks: DDP through `--launch ddp`; FSDP through the command `--launch fsdp`
+    builds for GPUs, run on CPU with the shim (accelerate has no CPU FSDP) and fp32 like the DDP run."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "OMP_NUM_THREADS": "1"}
+    child = ["--workspace", str(root), "train", "sft", str(cfg), "--model", "base", "--data", "chat", "--name", name]
+    if launch == "ddp":
+        cmd = [sys.executable, "-m", "luban.cli.main", *child, "--launch", "ddp", "--gpus", "2",
+               "--port", str(_free_port())]
+    else:
+        cmd = launch_command("fsdp", 2, 1, child, port=_free_port(), cpu=False)
+        i = cmd.index("luban.cli.main") - 1
+        cmd[i:i] = ["--mixed_precision", "no"]
+        env.update(PYTHONPATH=os.pathsep.join([str(SHIM), env.get("PYTHONPATH", "")]), LUBAN_TEST_FSDP_ON_CPU="1",
+                   ACCELERATE_USE_CPU="true")
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env, check=False)
+
+
+@pytest.mark.slow
+def test_two_process_fsdp_on_cpu_saves_the_gathered_model_equal_to_ddp(ws: Workspace, base: Artifact,
+                                                                       chat_data: Artifact, tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    full = tmp_path / "full.yaml"
+    full.write_text("method: full\ntrain: {max_steps: 4, batch_size: 2, save_steps: 100, max_seq_length: 128}\n")
+    lora = tmp_path / "lora.yaml"
+    lora.write_text("method: lora\nlora: {r: 4, alpha: 8}\n"
+                    "train: {max_steps: 4, batch_size: 2, save_steps: 100, max_seq_length: 128}\n")
+    root, base_dir = ws.root, base.path
+    ws.close()
+    for name, cfg, launch in [("ddp", full, "ddp"), ("fsdp", full, "fsdp"), ("fsdp-lora", lora, "fsdp")]:
+        out = _train_two_ranks(root, cfg, name, launch)
+        assert out.returncode == 0, out.stderr[-3000:]
+        assert "[rank1]" in out.stderr or launch == "fsdp"
+    again = Workspace(root)
+    try:
+        ddp, fsdp, adapter = (again.get(n).path for n in ("ddp", "fsdp", "fsdp-lora"))
+        assert len(again.list("model")) == 4  # the base and one artifact per run, not one per rank
+    finally:
+        again.close()
+    start = load_file(base_dir / "model.safetensors")
+    want, got = load_file(ddp / "model.safetensors"), load_file(fsdp / "model.safetensors")
+    assert set(want) <= set(got)  # FSDP's full state dict also spells out the tied lm_head
+    for key, tensor in want.items():  # whole tensors, trained, and the same numbers as data-parallel training
+        assert got[key].shape == tensor.shape == start[key].shape, key
+        assert torch_allclose(got[key], tensor), key
+    assert any(not torch_allclose(want[k], start[k], atol=1e-7) for k in want)
+    from luban.models.loading import load_causal_lm
+
+    assert load_causal_lm(fsdp) is not None
+    weights = load_file(adapter / "adapter_model.safetensors")  # the adapter alone, gathered and trained
+    assert not (adapter / "model.safetensors").exists() and weights and all("lora_" in k for k in weights)
+    assert all(v.shape[0] == 4 for k, v in weights.items() if "lora_A" in k)
+    assert max(float(v.abs().max()) for k, v in weights.items() if "lora_B" in k) > 0  # B starts at zero
+    assert not (root / "runs" / "train-sft-fsdp" / "final").exists()  # moved into the artifact
+
+
+def torch_allclose(a: object, b: object, atol: float = 1e-6) -> bool:
+    import torch
+
+    return bool(torch.allclose(a, b, atol=atol, rtol=0))  # type: ignore[arg-type]

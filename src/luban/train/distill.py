@@ -82,7 +82,7 @@ def distill(cfg: DistillConfig, ws: Workspace, inputs: dict[str, Artifact], name
 
     parents = [artifact_parent(student, "base"), artifact_parent(teacher, "teacher"), artifact_parent(data, "data")]
     with ws.create("model", name, STAGE, config, parents=parents) as p:
-        save_model(trainer.model, tokenizer, student.path, p.path)
+        save_model(trainer, tokenizer, student.path, p.path)
         save_run_files(run_dir, p.path)
         p.stats.update(stats, adapter=cfg.method != "full")
     assert p.result is not None

@@ -80,7 +80,7 @@ def dpo(cfg: DPOConfig, ws: Workspace, inputs: dict[str, Artifact], name: str | 
 
     with ws.create("model", name, STAGE, config,
                    parents=[artifact_parent(base, "base"), artifact_parent(data, "data")]) as p:
-        save_model(trainer.model, tokenizer, base.path, p.path)
+        save_model(trainer, tokenizer, base.path, p.path)
         save_run_files(run_dir, p.path)
         p.stats.update(stats, adapter=cfg.method != "full")
     assert p.result is not None

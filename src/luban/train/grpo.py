@@ -83,7 +83,7 @@ def grpo(cfg: GRPOConfig, ws: Workspace, inputs: dict[str, Artifact], name: str 
 
     parents = [artifact_parent(base, "base"), artifact_parent(data, "data"), *parents]
     with ws.create("model", name, STAGE, config, parents=parents) as p:
-        save_model(trainer.model, tokenizer, base.path, p.path)
+        save_model(trainer, tokenizer, base.path, p.path)
         save_run_files(run_dir, p.path)
         p.stats.update(stats, adapter=cfg.method != "full")
     assert p.result is not None

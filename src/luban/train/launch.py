@@ -5,9 +5,11 @@ inputs once (importing model directories into the workspace, so every rank reads
 re-executes the same `luban train` command, minus `--launch`, under `accelerate launch` with the config from
 `launch_configs/` (ddp, zero2, zero3, fsdp). We orchestrate accelerate; we do not write our own launcher.
 
-Inside the ranks every process trains; after training the worker ranks leave (`leave_if_worker`) and rank 0
-alone writes the model artifact, so the workspace sees one artifact and one index write per run. Without CUDA
-the launch falls back to CPU processes talking over gloo (how the tests run DDP on a laptop).
+Inside the ranks every process trains; after training every rank takes part in gathering the weights
+(`saving.stage_weights`: ZeRO-3 partitions, FSDP shards), then the worker ranks leave (`leave_if_worker`) and
+rank 0 alone writes the model artifact, so the workspace sees one artifact and one index write per run. Without
+CUDA, `ddp` falls back to CPU processes talking over gloo (how the tests run DDP on a laptop); DeepSpeed and
+FSDP are refused there: accelerate runs them on accelerators only (on CPU it would quietly train plain DDP).
 """
 
 from __future__ import annotations
@@ -32,10 +34,14 @@ def config_path(launch: str) -> Path:
     raise UsageError(f"unknown --launch '{launch}'", f"use one of {', '.join(LAUNCHES)} or an accelerate YAML path")
 
 
-def needs_deepspeed(path: Path) -> bool:
+def distributed_type(path: Path) -> str | None:
     import yaml
 
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("distributed_type") == "DEEPSPEED"
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("distributed_type")
+
+
+def needs_deepspeed(path: Path) -> bool:
+    return distributed_type(path) == "DEEPSPEED"
 
 
 def launch_command(launch: str, gpus: int, nodes: int, child_args: list[str], node_rank: int = 0,
@@ -57,6 +63,9 @@ def launch_command(launch: str, gpus: int, nodes: int, child_args: list[str], no
                              "pip install deepspeed on the GPU nodes, or use --launch ddp / fsdp")
         if cpu:
             raise UsageError(f"--launch {launch} (DeepSpeed) needs CUDA GPUs", "use --launch ddp on CPU")
+    if cpu and distributed_type(path) == "FSDP":
+        raise UsageError(f"--launch {launch} (FSDP) needs GPUs: accelerate does not shard on CPU",
+                         "use --launch ddp on CPU")
     cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(path),
            "--num_processes", str(gpus * nodes), "--num_machines", str(nodes), "--machine_rank", str(node_rank),
            "--main_process_port", str(port)]

@@ -64,7 +64,7 @@ def pretrain(cfg: PretrainConfig, ws: Workspace, inputs: dict[str, Artifact], na
 
     parents = [artifact_parent(base, "base"), artifact_parent(data, "data")]
     with ws.create("model", name, STAGE, config, parents=parents) as p:
-        save_model(trainer.model, tokenizer, base_dir, p.path)
+        save_model(trainer, tokenizer, base_dir, p.path)
         save_run_files(run_dir, p.path)
         p.stats.update(stats, adapter=False)
     assert p.result is not None

@@ -24,7 +24,7 @@ from luban.train.dpo import check_pairs
 from luban.train.preference import load_pairs
 from luban.train.report import write_report
 from luban.train.run import fit, prepare_run, run_folder
-from luban.train.saving import save_run_files
+from luban.train.saving import save_run_files, staged_dir
 from luban.train.tracking import TrackingCallback
 
 STAGE = "train.reward"
@@ -57,7 +57,7 @@ def reward(cfg: RewardConfig, ws: Workspace, inputs: dict[str, Artifact], name: 
     model = _load_scorer(base.path, tokenizer, cfg.train.precision, cfg.train.seed)
     trainer = _trainer(cfg, model, tokenizer, pairs, run_dir)
     stats = fit(trainer, TrackingCallback(run_dir, "Reward model", cfg.train.max_minutes), checkpoint)
-    scorer = trainer.model.merge_and_unload() if cfg.method == "lora" else trainer.model
+    scorer = _trained_scorer(cfg, trainer, base.path, tokenizer)
     stats.update(method=cfg.method, pairs=len(pairs), **pair_accuracy(scorer, tokenizer, pairs))
     write_report(run_dir, f"Reward model from {base.name or base.short_id}", stats)
 
@@ -71,13 +71,36 @@ def reward(cfg: RewardConfig, ws: Workspace, inputs: dict[str, Artifact], name: 
     return p.result
 
 
-def _load_scorer(base_dir: Any, tokenizer: Any, precision: str, seed: int) -> Any:
+def _trained_scorer(cfg: RewardConfig, trainer: Any, base_dir: Any, tokenizer: Any) -> Any:
+    """The trained scorer loaded back from the weights `fit` gathered (whole tensors, whatever the launch
+    sharded), with a LoRA adapter merged in."""
+    import shutil
+
+    from transformers import AutoModelForSequenceClassification
+
+    staged = staged_dir(trainer)
+    if cfg.method == "lora":
+        from peft import PeftModel
+
+        base = _load_scorer(base_dir, tokenizer, cfg.train.precision, cfg.train.seed)
+        scorer = PeftModel.from_pretrained(base, staged).merge_and_unload()
+    else:
+        scorer = AutoModelForSequenceClassification.from_pretrained(staged, dtype=base_dtype(cfg.train.precision))
+    shutil.rmtree(staged, ignore_errors=True)
+    return scorer
+
+
+def base_dtype(precision: str) -> Any:
     import torch
+
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(resolve_precision(precision), torch.float32)
+
+
+def _load_scorer(base_dir: Any, tokenizer: Any, precision: str, seed: int) -> Any:
     from transformers import AutoModelForSequenceClassification, set_seed
 
     set_seed(seed)  # the new head is random; seed it so runs repeat
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(resolve_precision(precision), torch.float32)
-    model = AutoModelForSequenceClassification.from_pretrained(base_dir, num_labels=1, dtype=dtype)
+    model = AutoModelForSequenceClassification.from_pretrained(base_dir, num_labels=1, dtype=base_dtype(precision))
     model.config.pad_token_id = tokenizer.pad_token_id  # the head reads the last non-pad token
     return model
 

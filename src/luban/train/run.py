@@ -4,6 +4,8 @@ Design choices:
 - the run folder is `runs/<stage>-<key>`, where `key` is the output name or, without one, a hash of the config
   and the input artifact ids; so `--resume` finds the checkpoints of the same job and nothing else;
 - a fresh (non-resumed) run clears that folder first, so stale checkpoints never leak into a new job;
+- after training every rank takes part in gathering the weights (`saving.stage_weights`: ZeRO-3 / FSDP
+  shards), then the worker ranks leave and rank 0 alone writes the artifact;
 - resuming restores model, optimizer, scheduler, RNG states and the data position from the last checkpoint
   (transformers' own resume, seeded sampler), and drops metric rows logged after that checkpoint, so the
   metrics file reads as one uninterrupted run.
@@ -39,7 +41,8 @@ def last_checkpoint(run_dir: Path) -> Path | None:
 def prepare_run(run_dir: Path, resume: bool) -> Path | None:
     """The checkpoint to resume from (None for a fresh run, after clearing the folder)."""
     if not resume:
-        shutil.rmtree(run_dir, ignore_errors=True)
+        if _is_main_rank():  # under `accelerate launch` the workers must not clear what rank 0 writes
+            shutil.rmtree(run_dir, ignore_errors=True)
         run_dir.mkdir(parents=True, exist_ok=True)
         return None
     ckpt = last_checkpoint(run_dir)
@@ -59,14 +62,17 @@ def fit(trainer: Any, tracking: TrackingCallback, checkpoint: Path | None) -> di
     """Train (from `checkpoint` when given); returns summary numbers for the artifact's stats."""
     from transformers import PrinterCallback
 
+    from luban.train.launch import leave_if_worker
+    from luban.train.saving import check_gatherable, stage_weights
+
+    check_gatherable(trainer)
     trainer.remove_callback(PrinterCallback)  # stages never print; TrackingCallback reports progress
     trainer.add_callback(tracking)
     try:
         out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     finally:
         tracking.close()
-    from luban.train.launch import leave_if_worker
-
+    stage_weights(trainer)  # every rank takes part in gathering sharded weights; the main process writes them
     leave_if_worker(trainer)  # multi-process runs: only rank 0 goes on to write the artifact
     state = trainer.state
     losses = [r["loss"] for r in state.log_history if "loss" in r]
@@ -74,6 +80,12 @@ def fit(trainer: Any, tracking: TrackingCallback, checkpoint: Path | None) -> di
             "train_loss": round(float(out.training_loss), 5), "final_loss": losses[-1] if losses else None,
             "tokens": int(state.num_input_tokens_seen), "train_seconds": round(out.metrics.get("train_runtime", 0), 2),
             "resumed_from_step": _step_of(checkpoint)}
+
+
+def _is_main_rank() -> bool:
+    import os
+
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def _step_of(checkpoint: Path | None) -> int | None:

@@ -68,7 +68,7 @@ def sft(cfg: SFTConfig, ws: Workspace, inputs: dict[str, Artifact], name: str | 
 
     parents = [artifact_parent(base, "base"), artifact_parent(data, "data")]
     with ws.create("model", name, STAGE, config, parents=parents) as p:
-        save_model(trainer.model, tokenizer, base_dir, p.path)
+        save_model(trainer, tokenizer, base_dir, p.path)
         save_run_files(run_dir, p.path)
         p.stats.update(stats, adapter=cfg.method != "full")
     assert p.result is not None
