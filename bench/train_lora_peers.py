@@ -6,8 +6,10 @@ alpha=32, dropout 0.05 on all linear layers, lr 2e-4 cosine, warmup 3%, batch 8,
 fp32, seed 42, loss on assistant tokens only). Each framework runs in its own process so peak RSS is its own
 (os.wait4 ru_maxrss). Tokens/s = the dataset's tokens (chat-rendered, counted once with the same tokenizer)
 per second of each trainer's own `train_runtime`, so every row shares one numerator. Rows:
-  luban         `luban.train.sft` as users run it (packing / padding-free on: the default)
-  luban-nopack  the same with packing off, to separate the packing effect from the rest
+  luban         `luban.train.sft` as users run it: the default padding-free batches (8 samples per step in one
+                row, positions restarting per sample, no pad tokens), so the same steps as the padded runs
+  luban-padded  padding_free off: right-padded batches, to separate the padding-free effect from the rest
+  luban-pack    packing on (an option): 8 blocks of up to 256 tokens per step, so fewer steps per epoch
   luban-matched packing on, batch = packed blocks holding ~8 samples' tokens, so optimizer steps (and so the
                 loss reached in one epoch) match the unpacked runs
   trl           a plain TRL SFTTrainer script (no packing, assistant_only_loss)
@@ -75,7 +77,11 @@ def prepare(out: Path, samples: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- workers (one process each)
-def run_luban(out: Path, packing: bool, batch: int = HP["batch"]) -> dict[str, Any]:
+LUBAN_ROWS = {"luban": {}, "luban-padded": {"padding_free": False}, "luban-pack": {"packing": True},
+              "luban-matched": {"packing": True}}  # train settings of each row on top of HP
+
+
+def run_luban(out: Path, row: str, batch: int = HP["batch"]) -> dict[str, Any]:
     import pyarrow as pa
 
     from luban.core.config import build_config
@@ -84,7 +90,7 @@ def run_luban(out: Path, packing: bool, batch: int = HP["batch"]) -> dict[str, A
     from luban.models.loading import ImportConfig, import_stage
     from luban.train.sft import SFTConfig, sft
 
-    ws = Workspace(out / f"ws-{'pack' if packing else 'nopack'}-{batch}")
+    ws = Workspace(out / f"ws-{row}-{batch}")
     base = import_stage(ImportConfig(path=str(out / "model")), ws, None)
     rows = json.loads((out / "data" / "chat.json").read_text(encoding="utf-8"))
     with ws.create("dataset", None, "bench") as p:
@@ -93,7 +99,7 @@ def run_luban(out: Path, packing: bool, batch: int = HP["batch"]) -> dict[str, A
     cfg = build_config(SFTConfig, {"method": "lora", "lora": {"r": HP["r"], "alpha": HP["alpha"],
                                                              "dropout": HP["dropout"]},
                                    "train": {"lr": HP["lr"], "epochs": HP["epochs"], "batch_size": batch,
-                                             "max_seq_length": HP["max_len"], "packing": packing,
+                                             "max_seq_length": HP["max_len"], **LUBAN_ROWS[row],
                                              "warmup_ratio": HP["warmup"], "seed": HP["seed"],
                                              "logging_steps": HP["logging_steps"], "save_steps": 100000}})
     s = sft(cfg, ws, {"model": base, "data": p.result}, None).manifest.stats
@@ -169,7 +175,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=Path("/tmp/bench-lora"))
     ap.add_argument("--samples", type=int, default=512)
-    ap.add_argument("--only", nargs="*", default=["luban", "luban-nopack", "luban-matched", "trl", "llamafactory"])
+    ap.add_argument("--only", nargs="*", default=[*LUBAN_ROWS, "trl", "llamafactory"])
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.worker:
@@ -178,9 +184,9 @@ def main() -> None:
         elif a.worker == "luban-matched":
             info = json.loads((a.out / "info.json").read_text(encoding="utf-8"))
             per_sample = info["tokens"] / info["samples"]
-            result = run_luban(a.out, True, max(1, round(HP["batch"] * per_sample / HP["max_len"])))
+            result = run_luban(a.out, a.worker, max(1, round(HP["batch"] * per_sample / HP["max_len"])))
         else:
-            result = run_luban(a.out, packing=a.worker == "luban")
+            result = run_luban(a.out, a.worker)
         (a.out / f"{a.worker}.json").write_text(json.dumps(result), encoding="utf-8")
         return
     a.out.mkdir(parents=True, exist_ok=True)

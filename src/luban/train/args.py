@@ -5,6 +5,9 @@ Design choices:
   means the same thing for pretrain, sft, dpo, reward, grpo and distill;
 - `precision: auto` picks bf16 on GPUs that have it, fp16 on older GPUs, fp32 on CPU (CPU autocast to bf16
   is slower than fp32 on most CPUs and changes the numbers that the tests compare);
+- SFT batches are padding-free by default: `batch_size` samples per step, as in padded training (so the step
+  count and the loss after an epoch match a plain run), concatenated into one row without a pad token;
+  `packing: true` instead fills `max_seq_length` blocks, fewer and fuller steps (see docs/training.md);
 - `max_steps` and `max_minutes` bound a run so the demo fits its time budget; `max_minutes` stops at the next
   step boundary and still saves the model;
 - the translation returns the recipe's TRL config class (SFTConfig, DPOConfig, ...) filled from TrainArgs,
@@ -28,10 +31,12 @@ class TrainArgs(StageConfig):
     epochs: float = Field(1.0, gt=0, description="passes over the data (ignored when max_steps > 0)")
     max_steps: int = Field(-1, description="stop after this many optimizer steps; -1 = use epochs")
     max_minutes: float | None = Field(None, gt=0, description="stop at the first step past this wall time")
-    batch_size: int = Field(8, ge=1, description="sequences (or packed blocks) per device per step")
+    batch_size: int = Field(8, ge=1, description="samples (or packed blocks) per device per step")
     grad_accum: int = Field(1, ge=1, description="gradient accumulation steps")
-    max_seq_length: int = Field(512, ge=8, description="tokens per sequence / packed block")
-    packing: bool = Field(True, description="pack short samples into full blocks (padding-free)")
+    max_seq_length: int = Field(512, ge=8, description="tokens per sample / packed block")
+    padding_free: bool = Field(True, description="SFT: each batch's samples in one row, positions restarting per "
+                                                 "sample, no pad tokens; same samples per step as padded batches")
+    packing: bool = Field(False, description="SFT: pack samples into max_seq_length blocks (fewer, fuller steps)")
     truncate: bool = Field(False, description="cut samples longer than max_seq_length instead of stopping")
     warmup_ratio: float = Field(0.03, ge=0, lt=1)
     weight_decay: float = Field(0.0, ge=0)

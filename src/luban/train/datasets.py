@@ -73,6 +73,18 @@ def tokenize_chat(ds: Any, tokenizer: Any, chat_template: str | None = None) -> 
     return ds.map(encode, batched=True, remove_columns=ds.column_names, desc=None)
 
 
+def truncate(ds: Any, max_len: int) -> Any:
+    """Tokenized rows cut to `max_len` tokens (`input_ids`, `labels`, `length`)."""
+    if max(ds["length"], default=0) <= max_len:
+        return ds
+
+    def cut(row: dict[str, Any]) -> dict[str, Any]:
+        return {"input_ids": row["input_ids"][:max_len], "labels": row["labels"][:max_len],
+                "length": min(row["length"], max_len)}
+
+    return ds.map(cut, desc=None)
+
+
 def tokenize_text(ds: Any, tokenizer: Any, column: str = "text") -> Any:
     """Documents -> `input_ids` with the end-of-text token appended, and `length`."""
     eos = tokenizer.eos_token_id

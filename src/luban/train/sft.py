@@ -1,8 +1,18 @@
 """Recipe: supervised fine-tuning on chat data — full weights, LoRA, DoRA or QLoRA — over TRL's SFTTrainer.
 
-setup (pre-flight, tokenize with assistant-only labels) -> train (packed, padding-free) -> save (model or
-adapter + tokenizer + chat template + generation config + run/ tracking) -> artifact with lineage to its base
-model (role "base") and its dataset (role "data").
+setup (pre-flight, tokenize with assistant-only labels) -> train -> save (model or adapter + tokenizer + chat
+template + generation config + run/ tracking) -> artifact with lineage to its base model (role "base") and its
+dataset (role "data").
+
+Batching (`train.padding_free`, `train.packing`):
+- padding-free (default): TRL's collator concatenates the `batch_size` samples of a step into one row and
+  restarts `position_ids` at 0 for each; transformers builds a block-diagonal causal mask from those positions
+  (`masking_utils.find_packed_sequence_indices`; flash-attention uses the sequence boundaries), so no sample
+  attends to another and no pad token is computed, while the samples per optimizer step, the step count and
+  the loss stay those of padded training;
+- packing: best-fit-decreasing packs samples into `max_seq_length` blocks, trained padding-free the same way;
+  `batch_size` then counts blocks, so an epoch has fewer, larger steps;
+- `padding_free: false, packing: false`: classic right-padded batches.
 """
 
 from __future__ import annotations
@@ -18,7 +28,7 @@ from luban.models.loading import load_tokenizer
 from luban.train import preflight
 from luban.train.adapters import LoraSection, Method, load_base, lora_config
 from luban.train.args import TrainArgs, trl_args
-from luban.train.datasets import load_split, roles_in, tokenize_chat
+from luban.train.datasets import load_split, roles_in, tokenize_chat, truncate
 from luban.train.report import write_report
 from luban.train.run import fit, prepare_run, run_folder
 from luban.train.saving import save_model, save_run_files
@@ -55,6 +65,8 @@ def sft(cfg: SFTConfig, ws: Workspace, inputs: dict[str, Artifact], name: str | 
     ds = tokenize_chat(raw, tokenizer, template)
     preflight.check_lengths(ds["length"], cfg.train.max_seq_length, preflight.model_context(base_dir),
                             cfg.train.truncate)
+    if cfg.train.truncate:  # padding-free batches have no max_length in TRL: cut here, the same for every mode
+        ds = truncate(ds, cfg.train.max_seq_length)
 
     config = dump_config(cfg)
     run_dir = run_folder(ws, STAGE, name, config, inputs)
@@ -79,9 +91,12 @@ def _trainer(cfg: SFTConfig, model: Any, tokenizer: Any, ds: Any, run_dir: Any) 
     from trl import SFTConfig as TRLSFTConfig
     from trl import SFTTrainer
 
-    args = trl_args(TRLSFTConfig, cfg.train, run_dir, max_length=cfg.train.max_seq_length,
-                    packing=cfg.train.packing, packing_strategy="bfd",
-                    padding_free=cfg.train.packing)
+    packing, padding_free = cfg.train.packing, cfg.train.padding_free or cfg.train.packing  # bfd needs it
+    # TRL refuses max_length for padding-free batches without packing (it would not enforce it): the samples are
+    # already checked against, or cut to, max_seq_length
+    max_length = None if padding_free and not packing else cfg.train.max_seq_length
+    args = trl_args(TRLSFTConfig, cfg.train, run_dir, max_length=max_length, packing=packing,
+                    packing_strategy="bfd", padding_free=padding_free)
     peft = lora_config(cfg.lora) if cfg.method != "full" else None
     return SFTTrainer(model=model, args=args, train_dataset=ds.remove_columns("length"), processing_class=tokenizer,
                       peft_config=peft)
