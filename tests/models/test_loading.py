@@ -27,3 +27,18 @@ def test_import_and_resolve(ws, tiny_model_dir):
     assert all(p.type == "file" and p.sha256 for p in art.manifest.parents)
     with pytest.raises(NotFoundError):
         resolve_model_dir("nothing-here", ws)
+
+
+def test_serving_dtype_is_bf16_only_on_a_cpu_with_native_bf16(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from luban.models import loading
+
+    assert loading.serving_dtype("float32", "cpu") == "float32"
+    assert loading.serving_dtype("bfloat16", "cuda") == "bfloat16"
+    assert loading.serving_dtype("auto", "cuda") == "auto"
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False, raising=False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False, raising=False)
+    assert loading.serving_dtype("auto", "cpu") == "auto"  # emulated bf16 is slower than float32
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True, raising=False)
+    assert loading.serving_dtype("auto", "cpu") == "bfloat16"

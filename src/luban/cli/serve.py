@@ -25,13 +25,16 @@ MAX_BATCH = typer.Option(32, "--max-batch", help="sequences decoded together per
 MAX_QUEUE = typer.Option(256, "--max-queue", help="waiting requests before answering 429")
 MAX_TOKENS = typer.Option(None, "--max-tokens-cap", help="never generate more tokens per choice than this")
 TIMEOUT = typer.Option(600.0, "--request-timeout", help="seconds before a generation is cut (finish_reason length)")
-THREADS = typer.Option(None, "--threads", help="torch CPU threads (default: torch's choice)")
+THREADS = typer.Option(None, "--threads", help="torch CPU threads (default: all cores for one stream, one core "
+                       "left to the HTTP server while several streams run)")
+DTYPE = typer.Option("auto", "--dtype", help="weights and compute dtype: auto (bfloat16 on a CPU with native bf16 "
+                     "(AMX/AVX512-BF16), else float32 on CPU; the checkpoint's dtype on CUDA), float32, bfloat16, float16")
 LOG = typer.Option("warning", "--log-level", help="uvicorn log level")
 
 
 def _start(models: list[str], host: str, port: int, names: list[str] | None, device: str | None,
            max_batch: int, max_queue: int, max_tokens_cap: int | None, request_timeout: float,
-           threads: int | None, log_level: str, banner: bool) -> None:
+           threads: int | None, log_level: str, banner: bool, dtype: str = "auto") -> None:
     from luban.serve import server
 
     direct = all(m.startswith(("http://", "https://")) or Path(m).exists() for m in models)
@@ -41,6 +44,8 @@ def _start(models: list[str], host: str, port: int, names: list[str] | None, dev
         options["device"] = device
     if threads:
         options["threads"] = threads
+    if dtype != "auto":
+        options["dtype"] = dtype
     specs = server.model_specs(models, ws, names, options)
     if banner:
         _print_banner(host, port, [s.model_id for s in specs] + [f"{s.model_id}:{a}" for s in specs
@@ -65,7 +70,7 @@ def _print_banner(host: str, port: int, ids: list[str]) -> None:
 def serve_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT, name: list[str] = NAME,
                   device: str = DEVICE, max_batch: int = MAX_BATCH, max_queue: int = MAX_QUEUE,
                   max_tokens_cap: int = MAX_TOKENS, request_timeout: float = TIMEOUT, threads: int = THREADS,
-                  log_level: str = LOG) -> None:
+                  dtype: str = DTYPE, log_level: str = LOG) -> None:
     """Serve models with an OpenAI-compatible API (chat, completions, embeddings, /metrics).
 
     Several models in one server; LoRA adapters are served as "base:adapter". /health answers 200
@@ -74,19 +79,19 @@ def serve_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT
     Example: luban serve acme-sft --port 8000
     """
     _start(models, host, port, name, device, max_batch, max_queue, max_tokens_cap, request_timeout, threads,
-           log_level, banner=True)
+           log_level, banner=True, dtype=dtype)
 
 
 def engine_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT, name: list[str] = NAME,
                    device: str = DEVICE, max_batch: int = MAX_BATCH, max_queue: int = MAX_QUEUE,
                    max_tokens_cap: int = MAX_TOKENS, request_timeout: float = TIMEOUT, threads: int = THREADS,
-                   log_level: str = LOG) -> None:
+                   dtype: str = DTYPE, log_level: str = LOG) -> None:
     """Run a model engine for scale-out: the same OpenAI API, no banner, meant behind `luban gateway`.
 
     Example: luban engine acme-sft --host 0.0.0.0 --port 9001
     """
     _start(models, host, port, name, device, max_batch, max_queue, max_tokens_cap, request_timeout, threads,
-           log_level, banner=False)
+           log_level, banner=False, dtype=dtype)
 
 
 app.command("serve")(serve_command)

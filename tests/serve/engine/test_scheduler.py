@@ -172,3 +172,34 @@ def test_base_and_adapter_rows_share_a_batch_without_mixing(tiny_model_dir: Path
     mixed = run([None, "support", None])
     assert alone_base != alone_lora
     assert mixed == [alone_base, alone_lora, alone_base]
+
+
+def test_adaptive_threads_leave_a_core_to_the_server_while_several_streams_run(lm: tuple[Any, Any]) -> None:
+    model, tok = lm
+    before = torch.get_num_threads()
+    if before < 2:
+        pytest.skip("one CPU thread: nothing to adapt")
+    seen: list[int] = []
+
+    class Spy(Collector):
+        def __call__(self, item: Step | BaseException) -> None:
+            seen.append(torch.get_num_threads())
+            super().__call__(item)
+
+    engine = Engine(model, [], 512, model.config.vocab_size, lambda t: tok.decode([t]), max_batch=8,
+                    adaptive_threads=True)
+    engine.start()
+    try:
+        alone = Spy()
+        engine.submit(_seq(tok, PROMPTS[0], 4, alone))
+        assert alone.done.wait(60)
+        assert set(seen) == {before}  # one stream: every core
+        seen.clear()
+        sinks = [Spy() for _ in PROMPTS]
+        for p, s in zip(PROMPTS, sinks):
+            engine.submit(_seq(tok, p, 6, s))
+        assert all(s.done.wait(60) for s in sinks)
+        assert before - 1 in seen  # four streams: one core left to the HTTP server
+    finally:
+        engine.stop()
+    assert torch.get_num_threads() == before  # the process-wide setting is given back

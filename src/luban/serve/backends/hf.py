@@ -38,7 +38,7 @@ class HFBackend:
     def load(self) -> None:
         import torch
 
-        from luban.models.loading import load_causal_lm, load_tokenizer
+        from luban.models.loading import load_causal_lm, load_tokenizer, serving_dtype
         from luban.serve.constrain import ConstraintFactory
         from luban.serve.engine.scheduler import Engine
 
@@ -47,7 +47,8 @@ class HFBackend:
             torch.set_num_threads(int(opts["threads"]))
         path = Path(self.spec.source)
         self.tokenizer = load_tokenizer(path)
-        model = load_causal_lm(path, dtype=opts.get("dtype", "auto"), device=opts.get("device"))
+        self.dtype = serving_dtype(opts.get("dtype", "auto"), opts.get("device"))
+        model = load_causal_lm(path, dtype=self.dtype, device=opts.get("device"))
         if self.spec.adapters:
             from peft import PeftModel
 
@@ -65,7 +66,7 @@ class HFBackend:
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else eos[0]
         self.engine = Engine(model, eos, ctx, vocab, self._token_text,
                              max_batch=int(opts.get("max_batch", 32)), max_queue=int(opts.get("max_queue", 256)),
-                             pad_id=pad, peft=bool(self.spec.adapters))
+                             pad_id=pad, peft=bool(self.spec.adapters), adaptive_threads=not opts.get("threads"))
         self.engine.start()
         self.capabilities = Capabilities(context_length=ctx, embeddings=True, logprobs=True, constrained=True,
                                          adapters=tuple(self.spec.adapters), vocab_size=vocab)
