@@ -125,3 +125,37 @@ def test_config_schema(cli, stage):
         assert code == 2 and "unknown stage" in err
     else:
         assert code == 0 and json.loads(out)["additionalProperties"] is False
+
+
+BRACKETED = "[/x/pair.cc:553] Connection closed by peer [bold]"
+
+
+@pytest.mark.parametrize(("raised", "code", "prefix"), [
+    ("stage", 1, "error: "),
+    ("usage", 2, "error: "),
+    ("runtime", 1, "error: RuntimeError: "),
+])
+def test_error_with_square_brackets_is_printed_literally(cli, tmp_path, monkeypatch, raised, code, prefix):
+    """gloo's errors start with `[/path/pair.cc:553]`; rich must not read them as markup."""
+    from luban.cli import run as run_cli
+    from luban.core.errors import StageError, UsageError
+
+    error = {"stage": StageError(BRACKETED), "usage": UsageError(BRACKETED), "runtime": RuntimeError(BRACKETED)}
+
+    def fail(*args, **kwargs):
+        raise error[raised]
+
+    monkeypatch.setattr(run_cli, "run_spec", fail)
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: x\nstages: []\n")
+    got, _, err = cli("-w", tmp_path / "ws", "run", spec)
+    assert got == code
+    assert err.strip().splitlines() == [err.strip()]
+    assert err.strip().startswith(prefix + BRACKETED)
+
+
+def test_progress_log_with_square_brackets_is_printed_literally(capsys):
+    from luban.cli.progress_view import RichReporter
+
+    RichReporter().log(BRACKETED)
+    assert capsys.readouterr().err.strip() == BRACKETED

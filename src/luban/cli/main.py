@@ -11,6 +11,7 @@ import sys
 
 import click
 import typer
+from rich.markup import escape
 
 from luban import __version__
 from luban.cli import config_cmd, models, workspace
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     except LubanError as e:
         if state.debug:
             err_console.print_exception()
-        err_console.print(f"[bold red]error:[/bold red] {e}", soft_wrap=True)
+        err_console.print(f"[bold red]error:[/bold red] {escape(str(e))}", soft_wrap=True)
         sys.exit(e.exit_code)
     except click.exceptions.Abort:
         err_console.print("[yellow]interrupted[/yellow]: nothing half-written was kept")
@@ -123,14 +124,15 @@ def main(argv: list[str] | None = None) -> None:
         ctx_help = ""
         if isinstance(e, click.UsageError) and e.ctx is not None:
             ctx_help = f" (see `{e.ctx.command_path} --help`)"
-        err_console.print(f"[bold red]error:[/bold red] {e.format_message()}{ctx_help}", soft_wrap=True)
+        message = escape(e.format_message() + ctx_help)
+        err_console.print(f"[bold red]error:[/bold red] {message}", soft_wrap=True)
         sys.exit(e.exit_code)
     except Exception as e:  # noqa: BLE001 - the last line of defence prints one line, not a traceback
         if state.debug:
             err_console.print_exception()
         else:
-            err_console.print(f"[bold red]error:[/bold red] {type(e).__name__}: {e} (run with --debug for the "
-                              "traceback)", soft_wrap=True)
+            err_console.print(f"[bold red]error:[/bold red] {type(e).__name__}: {escape(str(e))} "
+                              "(run with --debug for the traceback)", soft_wrap=True)
         sys.exit(1)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -62,4 +63,4 @@ class RichReporter:
                 self.progress.stop()
 
     def log(self, message: str) -> None:
-        err_console.print(f"[dim]{message}[/dim]")
+        err_console.print(f"[dim]{escape(message)}[/dim]")
