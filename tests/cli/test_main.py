@@ -159,3 +159,26 @@ def test_progress_log_with_square_brackets_is_printed_literally(capsys):
 
     RichReporter().log(BRACKETED)
     assert capsys.readouterr().err.strip() == BRACKETED
+def test_usage_error_with_square_brackets_is_printed_literally(cli, tmp_path):
+    code, _, err = cli("-w", tmp_path / "ws", "ls", "--x[bold]")
+    assert code == 2 and "--x[bold]" in err and "MarkupError" not in err
+
+
+
+
+def test_usage_errors_exit_2_with_the_command_to_get_help_for(cli, tmp_path):
+    code, _, err = cli("-w", tmp_path / "ws", "run")
+    assert code == 2 and "Missing" in err and "luban run --help" in err and "--debug" not in err
+
+
+def test_interrupt_exits_130_and_says_nothing_was_kept(cli, tmp_path, monkeypatch):
+    from luban.cli import run as run_cli
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_cli, "run_spec", interrupt)
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: x\nstages: []\n")
+    code, _, err = cli("-w", tmp_path / "ws", "run", spec)
+    assert code == 130 and "interrupted" in err

@@ -86,6 +86,13 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")  # our own bars replace theirs
 
 
+INTERRUPTED = "[yellow]interrupted[/yellow]: nothing half-written was kept"
+# recent typer (0.29 here) carries its own copy of click: its usage errors derive from
+# typer.TyperException, not click.ClickException; older typer raises click's own
+CLICK_ERRORS: tuple[type[Exception], ...] = (click.ClickException,
+                                             getattr(typer, "TyperException", click.ClickException))
+
+
 def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -106,27 +113,25 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         rc = command.main(args=argv if argv is not None else sys.argv[1:], prog_name="luban", standalone_mode=False)
+        if rc == 130:  # typer turns Ctrl-C into a returned 130
+            err_console.print(INTERRUPTED)
         sys.exit(rc if isinstance(rc, int) else 0)
     except LubanError as e:
         if state.debug:
             err_console.print_exception()
         err_console.print(f"[bold red]error:[/bold red] {escape(str(e))}", soft_wrap=True)
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("[yellow]interrupted[/yellow]: nothing half-written was kept")
+    except (click.exceptions.Abort, typer.Abort, KeyboardInterrupt):
+        err_console.print(INTERRUPTED)
         sys.exit(130)
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/yellow]: nothing half-written was kept")
-        sys.exit(130)
-    except click.exceptions.Exit as e:
+    except (click.exceptions.Exit, typer.Exit) as e:
         sys.exit(e.exit_code)
-    except click.ClickException as e:
-        ctx_help = ""
-        if isinstance(e, click.UsageError) and e.ctx is not None:
-            ctx_help = f" (see `{e.ctx.command_path} --help`)"
-        message = escape(e.format_message() + ctx_help)
+    except CLICK_ERRORS as e:
+        ctx = getattr(e, "ctx", None)  # usage errors know their command
+        ctx_help = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        message = escape(e.format_message() + ctx_help)  # type: ignore[attr-defined]
         err_console.print(f"[bold red]error:[/bold red] {message}", soft_wrap=True)
-        sys.exit(e.exit_code)
+        sys.exit(e.exit_code)  # type: ignore[attr-defined]
     except Exception as e:  # noqa: BLE001 - the last line of defence prints one line, not a traceback
         if state.debug:
             err_console.print_exception()
