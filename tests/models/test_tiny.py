@@ -61,3 +61,31 @@ def test_sliding_window_option_mixes_window_and_full_layers(tmp_path):
     assert model.config.layer_types == ["full_attention"] * 2 + ["sliding_attention"] * 2
     with pytest.raises(UsageError, match="sliding"):
         build_tiny(TEXTS, tmp_path / "x", arch="llama", size="test", sliding_window=8)
+
+
+def test_corpus_files_are_read_as_data_curate_reads_them(tmp_path):
+    from luban.models.tiny import corpus_files, corpus_texts
+
+    (tmp_path / "faq.md").write_text("# Warranty\n\nThe X100 has a 2-year warranty.\n", encoding="utf-8")
+    (tmp_path / "page.html").write_text("<html><body><p>Returns within 30 days.</p></body></html>")
+    (tmp_path / "chats.jsonl").write_text(json.dumps({"id": "c-1", "messages": [
+        {"role": "user", "content": "保修期多久?"}, {"role": "assistant", "content": "两年。"}]}) + "\n")
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    files = corpus_files([str(tmp_path)])
+    assert [f.path.name for f in files] == ["chats.jsonl", "faq.md", "logo.png", "page.html"]
+    assert all(len(f.sha256) == 64 for f in files)
+    texts = list(corpus_texts(files))
+    assert texts == ["保修期多久?\n两年。", "# Warranty\n\nThe X100 has a 2-year warranty.",
+                     "Returns within 30 days."]
+
+
+def test_tiny_stage_records_each_corpus_file_with_its_hash(tmp_path, ws):
+    from luban.core.hashing import sha256_file
+    from luban.models.tiny import TinyConfig, tiny_stage
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(TEXTS), encoding="utf-8")
+    art = tiny_stage(TinyConfig(size="test", vocab_size=400, corpus=[str(corpus)]), ws, name="t")
+    [parent] = art.manifest.parents
+    assert parent.type == "file" and parent.path == str(corpus) and parent.sha256 == sha256_file(corpus)
+    assert art.manifest.stats["corpus_texts"] == 1

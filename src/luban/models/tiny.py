@@ -9,19 +9,20 @@ loaded by the same `from_pretrained(path)` calls.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from luban.core.artifact import Artifact, artifact_parent, file_parent
 from luban.core.config import StageConfig, dump_config
-from luban.core.errors import NotFoundError, UsageError
-from luban.core.hashing import sha256_file
+from luban.core.errors import UsageError
 from luban.core.workspace import Workspace
 from luban.models.chat_templates import get_template, template_text
+
+if TYPE_CHECKING:
+    from luban.data.readers import SourceFile
 
 # Architecture sizes. `demo` trains usefully on 2 CPU cores in about a minute; `bench50m` is the
 # ~50M-parameter model of the serving benchmark.
@@ -33,7 +34,6 @@ SIZES: dict[str, dict[str, int]] = {
     "bench50m": dict(hidden_size=512, intermediate_size=1536, num_hidden_layers=10, num_attention_heads=8,
                      num_key_value_heads=4, vocab_size=32000),
 }
-TEXT_SUFFIXES = {".txt", ".md", ".html", ".htm", ".jsonl", ".json", ".csv", ".tsv"}
 
 
 class TinyConfig(StageConfig):
@@ -61,9 +61,9 @@ def tiny_stage(cfg: TinyConfig, ws: Workspace, inputs: dict[str, Artifact] | Non
         art = inputs["corpus"]
         texts.extend(t for t in read_split(art, "train").column("text").to_pylist() if t)
         parents.append(artifact_parent(art, "corpus"))
-    files = expand_paths(cfg.corpus) if cfg.corpus else []
-    parents.extend(file_parent(p, sha256_file(p)) for p in files)
-    texts.extend(iter_texts(files))
+    files = corpus_files(cfg.corpus) if cfg.corpus else []
+    parents.extend(file_parent(f.path, f.sha256) for f in files)
+    texts.extend(corpus_texts(files))
     with ws.create("model", name, "models.tiny", dump_config(cfg), parents=parents) as pending:
         stats = build_tiny(texts, pending.path, arch=cfg.arch, size=cfg.size, vocab_size=cfg.vocab_size,
                            max_position_embeddings=cfg.max_position_embeddings, seed=cfg.seed,
@@ -74,47 +74,23 @@ def tiny_stage(cfg: TinyConfig, ws: Workspace, inputs: dict[str, Artifact] | Non
     return pending.result
 
 
-def expand_paths(patterns: Iterable[str]) -> list[Path]:
-    """Files named directly, found under folders, or matched by globs; sorted; error when none."""
-    import glob
+def corpus_files(patterns: list[str]) -> list[SourceFile]:
+    """Files named directly, found under folders, or matched by globs, each with its hash; error when none.
 
-    found: set[Path] = set()
-    for pat in patterns:
-        p = Path(pat)
-        if p.is_file():
-            found.add(p)
-        elif p.is_dir():
-            found.update(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() in TEXT_SUFFIXES)
-        else:
-            found.update(Path(x) for x in glob.glob(pat, recursive=True) if Path(x).is_file())
-    if not found:
-        raise NotFoundError(f"corpus path {', '.join(patterns)} matches no file", "check the path or glob")
-    return sorted(found)
+    The same expansion as `data.curate` (`luban.data.readers.expand_inputs`)."""
+    from luban.data.readers import expand_inputs, open_source
+
+    return [open_source(p) for p in expand_inputs(patterns)]
 
 
-def iter_texts(files: Iterable[Path]) -> Iterator[str]:
-    """Plain text out of each file; JSON lines contribute every string value they hold."""
-    for f in files:
-        raw = f.read_text(encoding="utf-8", errors="replace")
-        if f.suffix.lower() in {".jsonl", ".json"}:
-            for line in raw.splitlines():
-                try:
-                    yield from _strings(json.loads(line))
-                except json.JSONDecodeError:
-                    yield line
-        else:
-            yield raw
+def corpus_texts(sources: Iterable[SourceFile]) -> Iterator[str]:
+    """The text of each file as `data.curate` reads it: HTML without its tags, chat JSON lines as their
+    turns, any encoding; what cannot be read is skipped (a tokenizer needs no quarantine)."""
+    from luban.data import records as R
+    from luban.data.readers import read_source
 
-
-def _strings(obj: Any) -> Iterator[str]:
-    if isinstance(obj, str):
-        yield obj
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _strings(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _strings(v)
+    for src in sources:
+        yield from (rec[R.TEXT] for rec in read_source(src) if R.REASON not in rec)
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int, template: str) -> Any:
