@@ -20,10 +20,10 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from luban.cli.context import console, err_console, state
-from luban.cli.run import results_table
+from luban.cli.context import console, state
+from luban.cli.run import print_stage_start, results_table
 from luban.core.errors import LubanError, NotFoundError
-from luban.pipeline import StageEntry, run_spec
+from luban.pipeline import run_spec
 
 DEMO_DIR = Path("examples") / "acme"
 
@@ -97,11 +97,7 @@ def demo(spec: Path = typer.Option(None, "--spec", help="solution spec (default:
     demo_dir = spec.parent if spec else find_demo_dir()
     spec = spec or demo_dir / "luban.yaml"
     ws = state.workspace()
-
-    def on_start(entry: StageEntry, i: int, n: int) -> None:
-        err_console.print(f"[bold]→[/bold] [{i + 1}/{n}] {entry.name} [dim]({entry.use})[/dim]")
-
-    results = run_spec(spec, ws, force=set(force or []), on_start=on_start)
+    results = run_spec(spec, ws, force=set(force or []), on_start=print_stage_start)
     console.print(results_table(results))
     by_name = {r.name: r for r in results}
     evals = [r for r in results if r.use == "evaluate.qa"]

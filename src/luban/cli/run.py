@@ -20,6 +20,11 @@ def results_table(results: list[StageResult]) -> Table:
     return table
 
 
+def print_stage_start(entry: StageEntry, i: int, n: int) -> None:
+    """`on_start` of `run_spec`: one line on stderr as each stage begins."""
+    err_console.print(f"[bold]→[/bold] [{i + 1}/{n}] {entry.name} [dim]({entry.use})[/dim]")
+
+
 def run(spec: Path = typer.Argument(..., help="solution spec (luban.yaml)"),
         force: list[str] = typer.Option(None, "--force", "-f", help="re-run this stage even if unchanged"),
         until: str = typer.Option(None, "--until", help="stop after this stage")) -> None:
@@ -27,10 +32,7 @@ def run(spec: Path = typer.Argument(..., help="solution spec (luban.yaml)"),
 
     Example: luban run examples/acme/luban.yaml --until acme-lora --force acme-lora
     """
-    def on_start(entry: StageEntry, i: int, n: int) -> None:
-        err_console.print(f"[bold]→[/bold] [{i + 1}/{n}] {entry.name} [dim]({entry.use})[/dim]")
-
-    results = run_spec(spec, state.workspace(), force=set(force or []), until=until, on_start=on_start)
+    results = run_spec(spec, state.workspace(), force=set(force or []), until=until, on_start=print_stage_start)
     console.print(results_table(results))
     reused = sum(r.status == "reused" for r in results)
     console.print(f"{len(results) - reused} stage(s) ran, {reused} reused. "
