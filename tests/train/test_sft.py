@@ -32,6 +32,25 @@ def test_lora_sft_gives_an_adapter_artifact_with_template_lineage_and_tracking(w
     model = load_causal_lm(art.path)  # base + adapter, through the adapter's base_model_name_or_path
     assert model is not None
     assert ws.get("tuned").id == art.id
+    run = ws.root / "runs" / "train-sft-tuned"  # the artifact exists: checkpoints go, metrics stay
+    assert (run / "metrics.jsonl").is_file() and not list(run.glob("checkpoint-*"))
+
+
+def test_a_run_that_fails_keeps_its_checkpoints_for_resume(ws, base, chat_data, monkeypatch):
+    import luban.train.sft as recipe
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(recipe, "save_model", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        sft(_cfg(lora={"r": 4}), ws, {"model": base, "data": chat_data}, name="failed")
+    run = ws.root / "runs" / "train-sft-failed"
+    assert not ws.exists("failed")
+    assert sorted(p.name for p in run.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-3"]
+    monkeypatch.undo()
+    art = sft(_cfg(lora={"r": 4}), ws, {"model": base, "data": chat_data}, name="failed", resume=True)
+    assert art.manifest.stats["resumed_from_step"] == 3 and not list(run.glob("checkpoint-*"))
 
 
 def test_full_sft_without_packing_gives_full_weights(ws, base, chat_data):

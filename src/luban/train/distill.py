@@ -27,7 +27,7 @@ from luban.train.adapters import LoraSection, Method, load_base, lora_config
 from luban.train.args import TrainArgs, trl_args
 from luban.train.datasets import clean_messages, load_split, roles_in, tokenize_chat
 from luban.train.report import write_report
-from luban.train.run import fit, prepare_run, run_folder
+from luban.train.run import drop_checkpoints, fit, prepare_run, run_folder
 from luban.train.saving import save_model, save_run_files
 from luban.train.tracking import TrackingCallback
 
@@ -86,6 +86,7 @@ def distill(cfg: DistillConfig, ws: Workspace, inputs: dict[str, Artifact], name
         save_run_files(run_dir, p.path)
         p.stats.update(stats, adapter=cfg.method != "full")
     assert p.result is not None
+    drop_checkpoints(run_dir)
     return p.result
 
 

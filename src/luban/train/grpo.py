@@ -25,7 +25,7 @@ from luban.train.args import TrainArgs, trl_args
 from luban.train.datasets import clean_messages
 from luban.train.report import write_report
 from luban.train.rewards import RewardSpec, build_reward
-from luban.train.run import fit, prepare_run, run_folder
+from luban.train.run import drop_checkpoints, fit, prepare_run, run_folder
 from luban.train.saving import save_model, save_run_files
 from luban.train.tracking import TrackingCallback
 
@@ -87,6 +87,7 @@ def grpo(cfg: GRPOConfig, ws: Workspace, inputs: dict[str, Artifact], name: str 
         save_run_files(run_dir, p.path)
         p.stats.update(stats, adapter=cfg.method != "full")
     assert p.result is not None
+    drop_checkpoints(run_dir)
     return p.result
 
 

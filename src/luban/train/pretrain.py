@@ -20,7 +20,7 @@ from luban.train.adapters import LoraSection, load_base
 from luban.train.args import TrainArgs, trl_args
 from luban.train.datasets import load_split, tokenize_text
 from luban.train.report import write_report
-from luban.train.run import fit, prepare_run, run_folder
+from luban.train.run import drop_checkpoints, fit, prepare_run, run_folder
 from luban.train.saving import save_model, save_run_files
 from luban.train.tracking import TrackingCallback
 
@@ -68,6 +68,7 @@ def pretrain(cfg: PretrainConfig, ws: Workspace, inputs: dict[str, Artifact], na
         save_run_files(run_dir, p.path)
         p.stats.update(stats, adapter=False)
     assert p.result is not None
+    drop_checkpoints(run_dir)
     return p.result
 
 

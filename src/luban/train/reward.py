@@ -23,7 +23,7 @@ from luban.train.args import TrainArgs, resolve_precision, trl_args
 from luban.train.dpo import check_pairs
 from luban.train.preference import load_pairs
 from luban.train.report import write_report
-from luban.train.run import fit, prepare_run, run_folder
+from luban.train.run import drop_checkpoints, fit, prepare_run, run_folder
 from luban.train.saving import save_run_files, staged_dir
 from luban.train.tracking import TrackingCallback
 
@@ -68,6 +68,7 @@ def reward(cfg: RewardConfig, ws: Workspace, inputs: dict[str, Artifact], name: 
         save_run_files(run_dir, p.path)
         p.stats.update(stats, adapter=False, head="sequence-classification")
     assert p.result is not None
+    drop_checkpoints(run_dir)
     return p.result
 
 

@@ -4,6 +4,9 @@ Design choices:
 - the run folder is `runs/<stage>-<key>`, where `key` is the output name or, without one, a hash of the config
   and the input artifact ids; so `--resume` finds the checkpoints of the same job and nothing else;
 - a fresh (non-resumed) run clears that folder first, so stale checkpoints never leak into a new job;
+- once the artifact exists the run's checkpoints are deleted (each holds optimizer state, often twice the
+  weights, so kept runs grew the workspace without bound); metrics, logs and the report stay. A run that
+  fails or is interrupted never gets there, so `--resume` finds its checkpoints;
 - after training every rank takes part in gathering the weights (`saving.stage_weights`: ZeRO-3 / FSDP
   shards), then the worker ranks leave and rank 0 alone writes the artifact;
 - resuming restores model, optimizer, scheduler, RNG states and the data position from the last checkpoint
@@ -56,6 +59,16 @@ def prepare_run(run_dir: Path, resume: bool) -> Path | None:
                 if line.strip() and json.loads(line)["step"] <= step]
         metrics.write_text("".join(line + "\n" for line in keep), encoding="utf-8")
     return ckpt
+
+
+def drop_checkpoints(run_dir: Path) -> list[Path]:
+    """Delete the `checkpoint-*` folders of a run whose artifact was written; returns what was deleted."""
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+
+    gone = sorted(p for p in run_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*") if p.is_dir())
+    for ckpt in gone:
+        shutil.rmtree(ckpt, ignore_errors=True)
+    return gone
 
 
 def fit(trainer: Any, tracking: TrackingCallback, checkpoint: Path | None) -> dict[str, Any]:
