@@ -27,6 +27,12 @@ def test_every_example_yaml_validates_against_its_recipe(path):
     assert set(inputs) <= set(spec.inputs)
 
 
+def test_sft_example_uses_the_default_padding_free_batches():
+    example = next(p for p in EXAMPLES if p.name == "sft_lora.yaml")
+    _, cfg, _ = train_cli.load_recipe_config("sft", example, [])
+    assert cfg.train.padding_free is True and cfg.train.packing is False
+
+
 def test_overrides_and_unknown_keys():
     _, cfg, _ = train_cli.load_recipe_config("sft", EXAMPLES[-1], ["train.lr=1e-4", "lora.r=4"])
     assert cfg.train.lr == 1e-4 and cfg.lora.r == 4
