@@ -102,12 +102,14 @@ def child_env(threads: int | None) -> dict[str, str]:
 
 def start_server(system: str, model_dir: Path, port: int, log: Path,
                  threads: int | None = None) -> subprocess.Popen[bytes]:
-    if system == "luban":
+    # `-fp32` / `-bf16` variants pin the dtype, for a comparison at equal precision
+    if system.startswith("luban"):
         cmd = [str(VENV_BIN / "luban"), "serve", str(model_dir), "--name", "bench", "--port", str(port),
-               "--log-level", "warning"]
+               "--log-level", "warning"] + (["--dtype", "float32"] if system.endswith("-fp32") else [])
     else:
         cmd = [str(VENV_BIN / "transformers"), "serve", str(model_dir), "--continuous-batching",
                "--device", "cpu", "--port", str(port), "--host", "127.0.0.1", "--log-level", "warning"]
+        cmd += ["--dtype", "bfloat16"] if system.endswith("-bf16") else []
     return subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
                             env=child_env(threads))
 
@@ -186,7 +188,7 @@ def bench_server(system: str, model_dir: Path, prompts: list[str], args: argpars
     proc = start_server(system, model_dir, port, log, args.threads)
     sampler = RssSampler(proc.pid)
     sampler.start()
-    model = "bench" if system == "luban" else str(model_dir)
+    model = "bench" if system.startswith("luban") else str(model_dir)
     out: dict[str, Any] = {}
     try:
         wait_healthy(url, proc, log)
@@ -279,7 +281,8 @@ def fmt(r: dict[str, Any]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--systems", default="luban,transformers,naive")
+    ap.add_argument("--systems", default="luban,transformers,naive",
+                    help="any of luban, luban-fp32, transformers, transformers-bf16, naive")
     ap.add_argument("--concurrency", default="1,4,16")
     ap.add_argument("--requests-per-client", type=int, default=2)
     ap.add_argument("--max-tokens", type=int, default=128)
@@ -314,13 +317,14 @@ def main() -> None:
 
 
 def report_ratios(results: dict[str, Any], levels: list[int]) -> None:
-    lub = results.get("luban", {})
-    for peer in ("transformers", "naive"):
-        other = results.get(peer, {})
+    pairs = [("luban", "transformers"), ("luban", "naive"), ("luban", "transformers-bf16"),
+             ("luban-fp32", "transformers")]
+    for mine, peer in pairs:
+        lub, other = results.get(mine, {}), results.get(peer, {})
         for c in levels:
             a, b = lub.get(str(c)), other.get(str(c))
             if a and b and b["tok_s"] > 0:
-                print(f"luban / {peer:12s} c={c:<3d} throughput x{a['tok_s'] / b['tok_s']:.2f}  "
+                print(f"{mine} / {peer:16s} c={c:<3d} throughput x{a['tok_s'] / b['tok_s']:.2f}  "
                       f"TTFT p99 x{a['ttft_p99_ms'] / max(b['ttft_p99_ms'], 1e-9):.2f}")
 
 
