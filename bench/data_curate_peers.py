@@ -61,25 +61,19 @@ def dj_config(corpus: Path, out: Path, workers: int) -> dict[str, Any]:
 
 
 def run_luban(corpus: Path, out: Path, workers: int) -> None:
-    """Child process body: curate the corpus, write the surviving ids."""
+    """Child process body: curate the corpus, then stream the surviving ids (kept in each record's `meta`
+    from the input's `id` field) to kept.txt shard by shard, as the datatrove child streams its output."""
+    import pyarrow.parquet as pq
+
     from luban.core.workspace import Workspace
     from luban.data.curate import CurateConfig, curate
-    from luban.data.shards import read_split
 
     art = curate(CurateConfig(inputs=[str(corpus / "part-*.jsonl")], process=LUBAN_RECIPE, workers=workers),
                  Workspace(out / "ws"))
-    table = read_split(art, "train").select(["source", "source_line"]).to_pylist()
-    ids = _line_ids(corpus)
-    (out / "kept.txt").write_text("".join(f"{ids[(Path(r['source']).name, r['source_line'])]}\n" for r in table))
-
-
-def _line_ids(corpus: Path) -> dict[tuple[str, int], str]:
-    ids = {}
-    for shard in sorted(corpus.glob("part-*.jsonl")):
-        with open(shard, encoding="utf-8") as f:
-            for n, line in enumerate(f, start=1):
-                ids[(shard.name, n)] = json.loads(line)["id"]
-    return ids
+    with open(out / "kept.txt", "w") as f:
+        for shard in sorted((art.path / "data").glob("train-*.parquet")):
+            for batch in pq.ParquetFile(shard).iter_batches(columns=["meta"], batch_size=10_000):
+                f.writelines(json.loads(m)["id"] + "\n" for m in batch.column(0).to_pylist())
 
 
 def measure(cmd: list[str], log: Path) -> dict[str, float]:

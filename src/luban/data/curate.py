@@ -92,7 +92,8 @@ def curate(cfg: CurateConfig, ws: Workspace, inputs: dict[str, Artifact] | None 
     parents = [file_parent(s.name, s.sha256, role="source") for s in sources]  # type: ignore[arg-type]
     parents += [artifact_parent(a, role=role) for role, a in inputs.items()]
     with ws.create("dataset", name, stage="data.curate", config=dump_config(cfg), parents=parents) as p:
-        write_splits(p.path, {"train": R.to_table(kept), "rejected": R.to_table(rejected, R.REJECT_COLUMNS)})
+        write_splits(p.path, {"train": R.to_table(kept, consume=True),
+                              "rejected": R.to_table(rejected, R.REJECT_COLUMNS, consume=True)})
         p.stats.update(stats)
     assert p.result is not None
     return p.result

@@ -52,18 +52,36 @@ def quarantine(source: str, line: int, sha: str, fmt: str, reason: str, preview:
     return reject(rec, f"read.{fmt}", reason)
 
 
-def to_table(rows: Iterable[Record], columns: tuple[str, ...] = BASE_COLUMNS) -> pa.Table:
-    """Records -> Arrow table with `columns` first, then any extra public fields (sorted), nulls where missing."""
-    rows = list(rows)
+def to_table(rows: Iterable[Record], columns: tuple[str, ...] = BASE_COLUMNS, consume: bool = False,
+             chunk: int = 20_000) -> pa.Table:
+    """Records -> Arrow table with `columns` first, then any extra public fields (sorted), nulls where missing.
+
+    `consume=True` (with a list) converts `chunk` rows at a time and empties the list as it goes, so a
+    large curation holds its records once (as Python dicts, then as Arrow), never twice at the peak."""
+    rows = rows if consume and isinstance(rows, list) else list(rows)
     extra = sorted({k for r in rows for k in r if k not in columns and not k.startswith(PRIVATE)})
     names = [*columns, *extra]
-    data: dict[str, list[Any]] = {n: [r.get(n) for r in rows] for n in names}
+    if not consume or len(rows) <= chunk:
+        return _table(rows, names, columns)
+    # one type per extra column over all rows, so that every chunk gets the same schema
+    types = {n: pa.array([r.get(n) for r in rows]).type for n in extra}
+    parts = []
+    while rows:
+        parts.append(_table(rows[-chunk:], names, columns, types))
+        del rows[-chunk:]
+    parts.reverse()
+    return pa.concat_tables(parts)
+
+
+def _table(rows: list[Record], names: list[str], columns: tuple[str, ...],
+           types: dict[str, pa.DataType] | None = None) -> pa.Table:
     arrays = []
     for n in names:
+        values = [r.get(n) for r in rows]
         if n == LINE:
-            arrays.append(pa.array(data[n], type=pa.int64()))
+            arrays.append(pa.array(values, type=pa.int64()))
         elif n in columns:
-            arrays.append(pa.array(data[n], type=pa.string()))
+            arrays.append(pa.array(values, type=pa.string()))
         else:
-            arrays.append(pa.array(data[n]))
+            arrays.append(pa.array(values, type=(types or {}).get(n)))
     return pa.Table.from_arrays(arrays, names=names)
