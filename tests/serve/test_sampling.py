@@ -51,3 +51,22 @@ def test_logprobs_are_raw_and_sorted() -> None:
 def test_tiny_temperature_is_greedy_not_nan() -> None:
     logits = torch.tensor([[0.0, 5.0, 1.0]])
     assert sample(logits.clone(), [_row(temperature=1e-300)]).tokens == [1]
+
+
+def test_draw_follows_the_distribution_never_picks_zero_mass_and_repeats_with_a_seed() -> None:
+    import torch
+
+    from luban.serve.sampling import draw, make_generator
+
+    probs = torch.tensor([[0.1, 0.0, 0.6, 0.3], [0.0, 0.0, 0.0, 1.0]])
+    counts = torch.zeros(4)
+    rows = probs[:1].expand(20_000, 4).contiguous()
+    for t in draw(rows, [None] * rows.shape[0]):
+        counts[t] += 1
+    assert torch.allclose(counts / counts.sum(), probs[0], atol=0.015) and counts[1] == 0
+    assert draw(probs[1:], [None]) == [3]
+    g = make_generator(7)
+    a = [draw(probs[:1], [g])[0] for _ in range(20)]
+    g1, g2 = make_generator(7), make_generator(7)
+    assert [draw(probs[:1], [g1])[0] for _ in range(20)] == [draw(probs[:1], [g2])[0] for _ in range(20)]
+    assert len(set(a)) > 1  # a seeded generator still samples, it does not freeze on one token
