@@ -6,7 +6,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.luban-installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench clean install labelstudio
+# GGUF: llama-cpp-python compiles llama.cpp when installed (about 10 minutes on 2 cores, once: pip caches the
+# wheel), and its sdist carries llama.cpp's convert_hf_to_gguf.py, which the GGUF export runs.
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_SRC := .cache/llama_cpp_python-$(LLAMA_CPP_VERSION)
+GGUF_STAMP := $(VENV)/.luban-gguf-$(LLAMA_CPP_VERSION)
+export LLAMA_CPP_DIR ?= $(if $(wildcard $(LLAMA_SRC)/vendor/llama.cpp/convert_hf_to_gguf.py),$(CURDIR)/$(LLAMA_SRC)/vendor/llama.cpp,)
+
+.PHONY: demo test lint bench clean install labelstudio gguf
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +25,17 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+gguf: $(GGUF_STAMP)
+
+$(GGUF_STAMP): $(STAMP)
+	@mkdir -p .cache
+	@test -f $(LLAMA_SRC)/vendor/llama.cpp/convert_hf_to_gguf.py || { \
+	  $(BIN)/python -m pip download -q --no-deps --no-binary :all: -d .cache llama-cpp-python==$(LLAMA_CPP_VERSION) && \
+	  tar -xzf .cache/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz -C .cache; }
+	CMAKE_ARGS="-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF" \
+	  CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install -q -c constraints.txt -e '.[gguf]'
+	@touch $@
+
 demo: $(STAMP)
 	$(BIN)/luban demo
 
@@ -28,7 +46,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests
 
 clean:
-	rm -rf $(VENV) luban-ws .pytest_cache
+	rm -rf $(VENV) luban-ws .pytest_cache .cache
 
 # Label Studio for the annotation round trip (tests/data/labelstudio): its pins clash with ours, so it
 # gets its own virtualenv; tests and users run it as a separate server process.

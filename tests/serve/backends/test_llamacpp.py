@@ -57,8 +57,8 @@ def test_missing_extra_is_a_one_line_usage_error(tmp_path: Path) -> None:
 
 
 END_TO_END_SKIP = (
-    "llama-cpp-python (extra gguf) is not installed: it compiles llama.cpp from source, over an hour on the "
-    "2-core development machine" if not HAVE_LLAMA_CPP else
+    "llama-cpp-python (extra gguf) is not installed: `make gguf` compiles llama.cpp (about 10 minutes on 2 "
+    "cores)" if not HAVE_LLAMA_CPP else
     "converting to GGUF needs llama.cpp's convert_hf_to_gguf.py: set LLAMA_CPP_DIR"
     if not os.environ.get("LLAMA_CPP_DIR") else "")
 
