@@ -6,9 +6,9 @@ alpha=32, dropout 0.05 on all linear layers, lr 2e-4 cosine, warmup 3%, batch 8,
 fp32, seed 42, loss on assistant tokens only). Each framework runs in its own process so peak RSS is its own
 (os.wait4 ru_maxrss). Tokens/s = the dataset's tokens (chat-rendered, counted once with the same tokenizer)
 per second of each trainer's own `train_runtime`, so every row shares one numerator. Rows:
-  luban         `luban.train.sft` as users run it: the default padding-free batches (8 samples per step in one
-                row, positions restarting per sample, no pad tokens), so the same steps as the padded runs
-  luban-padded  padding_free off: right-padded batches, to separate the padding-free effect from the rest
+  luban         `luban.train.sft` as users run it: on CPU (sdpa attention) the default is right-padded batches
+  luban-free    padding_free on: 8 samples per step in one row, positions restarting per sample, no pad
+                tokens, so the same steps as the padded runs
   luban-pack    packing on (an option): 8 blocks of up to 256 tokens per step, so fewer steps per epoch
   luban-matched packing on, batch = packed blocks holding ~8 samples' tokens, so optimizer steps (and so the
                 loss reached in one epoch) match the unpacked runs
@@ -77,7 +77,7 @@ def prepare(out: Path, samples: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- workers (one process each)
-LUBAN_ROWS = {"luban": {}, "luban-padded": {"padding_free": False}, "luban-pack": {"packing": True},
+LUBAN_ROWS = {"luban": {}, "luban-free": {"padding_free": True}, "luban-pack": {"packing": True},
               "luban-matched": {"packing": True}}  # train settings of each row on top of HP
 
 

@@ -27,10 +27,10 @@ def test_every_example_yaml_validates_against_its_recipe(path):
     assert set(inputs) <= set(spec.inputs)
 
 
-def test_sft_example_uses_the_default_padding_free_batches():
+def test_sft_example_leaves_padding_free_to_the_attention_kernel():
     example = next(p for p in EXAMPLES if p.name == "sft_lora.yaml")
     _, cfg, _ = train_cli.load_recipe_config("sft", example, [])
-    assert cfg.train.padding_free is True and cfg.train.packing is False
+    assert cfg.train.padding_free is None and cfg.train.packing is False
 
 
 def test_overrides_and_unknown_keys():

@@ -116,18 +116,27 @@ def test_a_padding_free_batch_gives_each_sample_the_logits_and_loss_it_has_alone
     assert abs(float(loss_free) - float(loss_pad)) < 1e-5
 
 
-def test_default_sft_batches_are_padding_free_with_assistant_only_labels(ws, base, chat_data, tmp_path):
-    """The trainer the recipe builds by default: `batch_size` samples per step in one row without a pad token,
-    and only the assistant answers (each with its end-of-turn token) trained."""
+def test_padding_free_sft_batches_hold_assistant_only_labels_and_are_the_default_only_with_flash_attention(
+        ws, base, chat_data, tmp_path):
+    """With `padding_free: true`: `batch_size` samples per step in one row without a pad token, and only the
+    assistant answers (each with its end-of-turn token) trained. Left unset, it is on only for a flash-attention
+    kernel (sdpa on CPU pays for a whole-row mask)."""
+    from types import SimpleNamespace
+
     from train_fixtures import QA
 
     from luban.train.adapters import load_base
-    from luban.train.sft import _trainer
+    from luban.train.sft import _trainer, resolve_padding_free
 
     tok, ds = _tokenized(base, chat_data)
-    cfg = _cfg()
-    assert cfg.train.padding_free and not cfg.train.packing
-    trainer = _trainer(cfg, load_base(base.path, "full", cfg.lora), tok, ds, tmp_path)
+    assert _cfg().train.padding_free is None and not _cfg().train.packing
+    model = load_base(base.path, "full", _cfg().lora)
+    assert not resolve_padding_free(None, model)  # sdpa on CPU
+    assert resolve_padding_free(None, SimpleNamespace(config=SimpleNamespace(_attn_implementation="flash_attention_2")))
+    assert resolve_padding_free(True, model) and not resolve_padding_free(False, model)
+    cfg = SFTConfig(train={"max_steps": 3, "batch_size": 4, "max_seq_length": 128, "logging_steps": 1,
+                           "save_steps": 2, "padding_free": True})
+    trainer = _trainer(cfg, model, tok, ds, tmp_path)
     assert trainer.args.padding_free and not trainer.args.packing and len(trainer.train_dataset) == len(ds)
     rows = [trainer.train_dataset[i] for i in range(6)]
     batch = trainer.data_collator(rows)
@@ -147,8 +156,8 @@ def test_padding_free_sft_takes_the_steps_and_reaches_the_loss_of_padded_sft(ws,
         rows = [json.loads(x) for x in (art.path / "run" / "metrics.jsonl").read_text().splitlines()]
         return art.manifest.stats, [r["loss"] for r in rows if "loss" in r]
 
-    free, free_losses = run("free")
-    padded, padded_losses = run("padded", padding_free=False)
+    free, free_losses = run("free", padding_free=True)
+    padded, padded_losses = run("padded")  # the default on CPU
     packed, _ = run("packed", packing=True)
     assert free["steps"] == padded["steps"] == 6  # 24 samples / 4
     assert free_losses == pytest.approx(padded_losses, rel=1e-4)

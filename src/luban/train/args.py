@@ -34,8 +34,9 @@ class TrainArgs(StageConfig):
     batch_size: int = Field(8, ge=1, description="samples (or packed blocks) per device per step")
     grad_accum: int = Field(1, ge=1, description="gradient accumulation steps")
     max_seq_length: int = Field(512, ge=8, description="tokens per sample / packed block")
-    padding_free: bool = Field(True, description="SFT: each batch's samples in one row, positions restarting per "
-                                                 "sample, no pad tokens; same samples per step as padded batches")
+    padding_free: bool | None = Field(None, description="SFT: each batch's samples in one row, positions "
+                                      "restarting per sample, no pad tokens, same samples per step as padded "
+                                      "batches; default (null): on with a flash-attention kernel, off otherwise")
     packing: bool = Field(False, description="SFT: pack samples into max_seq_length blocks (fewer, fuller steps)")
     truncate: bool = Field(False, description="cut samples longer than max_seq_length instead of stopping")
     warmup_ratio: float = Field(0.03, ge=0, lt=1)
