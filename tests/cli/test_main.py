@@ -182,3 +182,14 @@ def test_interrupt_exits_130_and_says_nothing_was_kept(cli, tmp_path, monkeypatc
     spec.write_text("name: x\nstages: []\n")
     code, _, err = cli("-w", tmp_path / "ws", "run", spec)
     assert code == 130 and "interrupted" in err
+
+
+def test_lineage_prints_bracketed_file_names_literally(cli, ws, tmp_path):
+    from luban.core.artifact import file_parent
+
+    src = tmp_path / "[draft] notes [bold].md"
+    src.write_text("raw")
+    with ws.create("dataset", "d", "t", parents=[file_parent(src, "f" * 64)]) as a:
+        (a.path / "x").write_text("x")
+    code, out, _ = cli("-w", ws.root, "lineage", "d")
+    assert code == 0 and "[draft] notes [bold].md" in " ".join(out.split())  # rich may wrap the line

@@ -17,8 +17,10 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from luban.cli.context import console, state
 from luban.cli.run import print_stage_start, results_table
@@ -127,7 +129,7 @@ def demo(spec: Path = typer.Option(None, "--spec", help="solution spec (default:
             finally:
                 stop_server(proc)
         for q, a in zip(questions, answers):
-            console.print(Panel(a or "[dim](empty)[/dim]", title=f"[bold]{q}[/bold]", title_align="left",
+            console.print(Panel(Text(a) if a else "[dim](empty)[/dim]", title=f"[bold]{escape(q)}[/bold]", title_align="left",
                                 subtitle="via openai client", subtitle_align="right"))
     if evals:
         console.print(f"HTML report: {evals[-1].artifact.path / 'report.html'}")

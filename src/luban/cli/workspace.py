@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -59,12 +60,13 @@ def show(ref: str = typer.Argument(..., help="artifact name or id (prefix)")) ->
 
 def _render(node: Node, tree: Tree) -> None:
     for child in node.children:
+        name = escape(child.label)  # a file called "[draft] notes.md" is a path, not markup
         if child.type == "file":
-            label = f"[green]{child.label}[/green]" + (f" [dim]sha256:{child.sha256[:12]}[/dim]" if child.sha256 else "")
+            label = f"[green]{name}[/green]" + (f" [dim]sha256:{child.sha256[:12]}[/dim]" if child.sha256 else "")
         elif child.type == "missing":
-            label = f"[red]{child.label}[/red]"
+            label = f"[red]{name}[/red]"
         else:
-            label = (f"[bold]{child.label}[/bold] [cyan]{child.kind}[/cyan] [dim]{(child.id or '')[:12]}"
+            label = (f"[bold]{name}[/bold] [cyan]{child.kind}[/cyan] [dim]{(child.id or '')[:12]}"
                      f" ← {child.stage}[/dim]")
         if child.repeated:
             label += " [dim](shown above)[/dim]"
@@ -83,7 +85,7 @@ def lineage_cmd(ref: str = typer.Argument(..., help="artifact name or id"),
     if as_json:
         console.print_json(json.dumps(root.to_dict(), ensure_ascii=False))
         return
-    tree = Tree(f"[bold]{root.label}[/bold] [cyan]{root.kind}[/cyan] [dim]{(root.id or '')[:12]} ← {root.stage}[/dim]")
+    tree = Tree(f"[bold]{escape(root.label)}[/bold] [cyan]{root.kind}[/cyan] [dim]{(root.id or '')[:12]} ← {root.stage}[/dim]")
     _render(root, tree)
     console.print(tree)
 
