@@ -99,28 +99,15 @@ class HFBackend:
         return len(self.encode(text))
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[Step]:
-        from luban.serve.engine.detokenize import Detokenizer
-        from luban.serve.engine.sequence import Sequence
-        from luban.serve.sampling import RowState, make_generator
-
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Step | BaseException] = asyncio.Queue()
         prompt_ids = request.prompt if isinstance(request.prompt, list) else self.encode(request.prompt)
         p = request.params
         matcher = self.constraints.matcher(p.constraint) if p.constraint is not None else None
-        seq = Sequence(request, prompt_ids, lambda item: loop.call_soon_threadsafe(queue.put_nowait, item),
-                       RowState(p, [], make_generator(p.seed)), Detokenizer(self.tokenizer), matcher)
-        self.engine.submit(seq)
+        steps = self.engine.stream(request, prompt_ids, self.tokenizer, matcher)
         try:
-            while True:
-                item = await queue.get()
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-                if item.finish_reason is not None:
-                    return
+            async for step in steps:
+                yield step
         finally:
-            seq.cancelled = True  # no-op when finished; otherwise the engine drops it at the next step
+            await steps.aclose()  # cancels the sequence now, not when the generator is collected
 
     async def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
         return await asyncio.to_thread(self._embed, texts)

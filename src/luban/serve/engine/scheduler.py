@@ -27,20 +27,23 @@ Design choices:
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
 import threading
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Any
 
 import torch
 
-from luban.serve.backends.base import QueueFull
+from luban.serve.backends.base import GenerationRequest, QueueFull, Step
 from luban.serve.constrain import apply_masks
 from luban.serve.engine import kv
+from luban.serve.engine.detokenize import Detokenizer
 from luban.serve.engine.sequence import Sequence, finish_token
-from luban.serve.sampling import sample
+from luban.serve.sampling import RowState, make_generator, sample
 
 
 class Engine:
@@ -59,8 +62,8 @@ class Engine:
         self.cache_kw = "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
         self.num_layers = num_layers or int(model.config.get_text_config().num_hidden_layers)
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        self.adaptive = adaptive_threads and self.device.type == "cpu" and min(cores, torch.get_num_threads()) > 1
         self.max_threads = min(cores, torch.get_num_threads())
+        self.adaptive = adaptive_threads and self.device.type == "cpu" and self.max_threads > 1
         self.waiting: deque[Sequence] = deque()
         self.running: list[Sequence] = []
         self.cache: Any = None
@@ -90,6 +93,27 @@ class Engine:
                 raise QueueFull(retry_after=max(1, len(self.waiting) // max(1, self.max_batch)))
             self.waiting.append(seq)
             self.cond.notify()
+
+    async def stream(self, request: GenerationRequest, prompt_ids: list[int], tokenizer: Any,
+                     matcher: Any = None) -> AsyncIterator[Step]:
+        """Submit one request and yield its steps as the engine thread produces them; a consumer that stops
+        early (client gone, timeout) cancels the sequence, which the engine drops at its next step."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Step | BaseException] = asyncio.Queue()
+        p = request.params
+        seq = Sequence(request, list(prompt_ids), lambda item: loop.call_soon_threadsafe(queue.put_nowait, item),
+                       RowState(p, [], make_generator(p.seed)), Detokenizer(tokenizer), matcher)
+        self.submit(seq)
+        try:
+            while True:
+                item = await queue.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if item.finish_reason is not None:
+                    return
+        finally:
+            seq.cancelled = True  # no-op when finished; otherwise the engine drops it at the next step
 
     def _loop(self) -> None:
         with torch.inference_mode():
