@@ -56,3 +56,13 @@ labelstudio: .venv-ls/bin/label-studio
 	$(PYTHON) -m venv .venv-ls
 	.venv-ls/bin/python -m pip install -q --upgrade pip
 	.venv-ls/bin/python -m pip install -q 'label-studio==1.23.2'
+
+# The serving image from the Dockerfile, built with podman where Docker Hub and download.pytorch.org are out of
+# reach (base from debootstrap, a local CPU torch wheel; needs root, podman and debootstrap). Opt-in, not part
+# of `make test`: about 4 minutes from nothing on 2 cores. docs/serving.md ("Docker").
+.PHONY: image image-test
+image: $(STAMP)
+	deploy/build-image-offline.sh
+
+image-test: image
+	deploy/test-image.sh
