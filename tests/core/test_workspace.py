@@ -1,4 +1,6 @@
+import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -122,3 +124,34 @@ def test_read_only_workspace_is_a_usage_error(read_only_dir):
     with pytest.raises(WorkspaceError):
         with ws.create("dataset", "x", "test.make"):
             pass
+
+
+def test_finished_artifact_is_readable_by_others_as_the_umask_allows(ws):
+    old = os.umask(0o022)
+    try:
+        with ws.create("model", "perm", "test.make") as p:
+            (p.path / "sub").mkdir(mode=0o700)
+            weights = p.path / "sub" / "model.safetensors"
+            weights.write_bytes(b"w")
+            weights.chmod(0o600)  # what safetensors >= 0.8 does
+            tool = p.path / "run.sh"
+            tool.write_text("#!/bin/sh\n")
+            tool.chmod(0o700)
+        art = p.result
+    finally:
+        os.umask(old)
+    mode = lambda path: stat.S_IMODE(path.stat().st_mode)  # noqa: E731
+    assert mode(art.path) == 0o755 and mode(art.path / "sub") == 0o755  # mkdtemp made it 0700
+    assert mode(art.path / "sub" / "model.safetensors") == 0o644
+    assert mode(art.path / "manifest.json") == 0o644
+    assert mode(art.path / "run.sh") == 0o755
+
+
+def test_a_private_umask_keeps_artifacts_private(ws):
+    old = os.umask(0o077)
+    try:
+        art = make(ws, "private", "secret")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(art.path.stat().st_mode) == 0o700
+    assert stat.S_IMODE((art.path / "data.txt").stat().st_mode) == 0o600

@@ -116,6 +116,7 @@ class Workspace:
         manifest = Manifest(id=art_id, kind=p.kind, name=p.name, created=now(), producer=p.producer,  # type: ignore[arg-type]
                             parents=p.parents, files=files, stats=p.stats)
         (p.path / "manifest.json").write_text(manifest.model_dump_json(indent=2), encoding="utf-8")
+        _apply_umask(p.path)
         rel = f"artifacts/{p.kind}/{art_id}"
         final = self.root / rel
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -251,3 +252,34 @@ class Workspace:
         path = self.root / "runs" / name
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+def _apply_umask(root: Path) -> None:
+    """Give a finished artifact the modes of files made the ordinary way (0666/0777 less the umask).
+
+    `tempfile.mkdtemp` makes its folder 0700 and safetensors >= 0.8 writes weights 0600, so without this a
+    model artifact is unreadable to any other user: a serving container running as its own uid, a
+    teammate sharing the workspace. The umask still rules: a private 077 umask keeps artifacts private.
+    """
+    mask = _umask()
+    for dirpath, _dirnames, filenames in os.walk(root):
+        os.chmod(dirpath, 0o777 & ~mask)
+        for f in filenames:
+            path = os.path.join(dirpath, f)
+            if not os.path.islink(path):
+                executable = os.stat(path).st_mode & 0o111
+                os.chmod(path, (0o777 if executable else 0o666) & ~mask)
+
+
+def _umask() -> int:
+    """The process umask, read without setting it where Linux allows (`os.umask` sets it process-wide, and
+    another thread creating a file in between would get mode 0666)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
