@@ -21,13 +21,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     LUBAN_WORKSPACE=/data/luban-ws
 
 WORKDIR /opt/luban
-COPY pyproject.toml constraints.txt README.md ./
+COPY pyproject.toml constraints.txt README.md LICENSE ./
 COPY src ./src
 
 # torch first, from TORCH_INDEX (PyTorch's CPU-only wheels) and at the version constraints.txt pins, so that
 # resolving luban's dependencies never pulls the multi-GB CUDA build; 2.13.0+cpu satisfies ==2.13.0.
 RUN pip install --index-url "${TORCH_INDEX}" "torch==2.13.0" \
  && pip install -c constraints.txt ".[${EXTRAS}]" \
+ && rm -rf build src/*.egg-info \
  && useradd --create-home --uid 10001 --shell /usr/sbin/nologin luban \
  && mkdir -p /data /models && chown luban:luban /data
 
