@@ -19,10 +19,12 @@ Design choices:
   `generate()`'s (tested): in each row the real tokens are contiguous columns, so column distance
   is token distance, which is what transformers' window mask measures.
 - CPU threads (`adaptive_threads=True`, the HF backend's default when `--threads` is not given):
-  torch's intra-op threads spin at a barrier after every operator, so when the HTTP thread needs a
-  core for many streams, a forward over all cores stalls on the one thread it preempted. One
-  sequence runs on every core; two or more leave one core to the server. Measured on 2 cores,
-  50M-parameter model, 16 streams: 88 tok/s on 2 threads, 211 tok/s on 1; one stream: 60 vs 40.
+  the engine leaves one core to the HTTP server (and whatever else runs on the machine) at every batch
+  size. torch's intra-op threads spin at a barrier after every operator, so a forward spread over all
+  cores stalls whenever the OS preempts one of its threads for the server, a client or a neighbour.
+  Measured on 2 cores, 50M-parameter model: 16 streams 88 tok/s on 2 threads, 211 on 1; one stream
+  (2026-12-01, bf16, other jobs at nice 19) 28-40 tok/s on 2 threads, 60-65 on 1, while a bare [1, 1]
+  decode step took 11.4 ms on 1 thread and no less on 2 (p10 11.2 ms, median 53 ms).
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ class Engine:
                 try:
                     self._compact()
                     if self.adaptive:
-                        self._set_threads(len(self.running) + len(admitted))
+                        self._spare_a_core()
                     for chunk in self._chunks(admitted):
                         self._prefill(chunk)
                     self._compact()
@@ -145,10 +147,10 @@ class Engine:
                 seq.done = True
                 seq.sink(RuntimeError("the engine stopped"))
 
-    def _set_threads(self, rows: int) -> None:
-        want = self.max_threads if rows <= 1 else self.max_threads - 1
-        if torch.get_num_threads() != want:
-            torch.set_num_threads(want)
+    def _spare_a_core(self) -> None:
+        # checked every iteration: torch's count is process-wide and another thread (embeddings) may set it
+        if torch.get_num_threads() != self.max_threads - 1:
+            torch.set_num_threads(self.max_threads - 1)
 
     def _admit(self) -> list[Sequence]:
         out: list[Sequence] = []
