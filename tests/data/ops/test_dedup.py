@@ -61,3 +61,16 @@ def test_bands_and_components() -> None:
     assert b * r <= 128 and 0.6 < (1 / b) ** (1 / r) < 0.9
     label = components(6, np.array([4, 1, 5]), np.array([5, 2, 3]))
     assert label.tolist() == [0, 1, 1, 3, 3, 3]
+
+
+def test_keyed_dedup_decides_on_keys_alone_naming_an_earlier_kept_record(make_docs: Callable[..., list[str]]) -> None:
+    texts = make_docs(30, seed=4)
+    texts += [texts[3], texts[3].upper(), texts[10] + " extra", texts[0]]
+    for op in (ExactDedup(), MinHashDedup()):
+        batch, _ = op.process(recs(texts))
+        keys = np.frombuffer(b"".join(r.pop(op.key) for r in batch), dtype=np.uint8).reshape(len(batch), -1)
+        label = op.select_keys(keys)  # fixed-size bytes per record, no texts
+        idx = np.arange(len(texts))
+        assert (label <= idx).all() and (label[label] == label).all()
+        assert label[30] == label[31] == 3 and label[33] == 0
+        assert op.stats.seen == len(texts) and op.stats.kept == int((label == idx).sum())

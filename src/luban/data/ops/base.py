@@ -5,8 +5,9 @@ Design choices (after datatrove):
   (False, reason)` (Filter), or `select(records)` (GlobalOperator, e.g. dedup); the base classes do
   the counting per operator and reason and hand dropped records, with their reason, to `rejected`;
 - operators work on a batch (`list[Record]`); one may override `process` to vectorise a batch;
-- a GlobalOperator's `process` runs in the executor's workers (e.g. computing signatures) and its
-  `select` runs once in the driver over every record that reached it.
+- a GlobalOperator's `process` runs in the executor's workers (e.g. computing signatures) and it
+  decides once in the driver over every record that reached it: on their keys alone (`select_keys`),
+  or on the records themselves (`select`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
 
 from luban.data import records as R
 
@@ -112,10 +115,17 @@ class Filter:
 
 
 class GlobalOperator:
-    """Needs every record at once (dedup). `process` prepares per batch in the workers (signatures
-    go into private `_` fields); `select` decides in the driver. Override both."""
+    """Needs every record at once (dedup). `process` prepares per batch in the workers (keys go into
+    private `_` fields); the driver decides. Two ways to decide, override one:
+
+    - keyed (`key` names the private field; exact and MinHash dedup): `process` stores fixed-size bytes
+      under `key` and `select_keys` sees only those, one row per record, never the records. The curate
+      driver spills the records to disk meanwhile, so its memory is the keys, not the corpus;
+    - whole records (`key = ""`; substring dedup, which rewrites texts): `select(records)`.
+    """
 
     name: ClassVar[str] = ""
+    key: ClassVar[str] = ""  # the private field `process` fills; "" = `select` needs whole records
 
     def __init__(self) -> None:
         self.stats = OpStats()
@@ -124,7 +134,43 @@ class GlobalOperator:
     def process(self, batch: Batch) -> tuple[Batch, Batch]:
         return batch, []
 
+    def reason(self) -> str:
+        """The `reason` of a record that `select_keys` drops."""
+        return self.name
+
+    def select_keys(self, keys: np.ndarray) -> np.ndarray:
+        """keys: (records, key bytes) uint8, in input order -> int64 label per record: its own index
+        to keep it, else the index of the kept record it duplicates. Counts into `self.stats`."""
+        raise NotImplementedError(f"{self.name} decides on whole records (select)")
+
     def select(self, records: Batch) -> tuple[Batch, Batch]:
-        self.stats.seen += len(records)
-        self.stats.kept += len(records)
-        return records, []
+        """(kept, rejected) of all `records`; a keyed operator decides with `select_keys`."""
+        if not self.key:
+            self.stats.seen += len(records)
+            self.stats.kept += len(records)
+            return records, []
+        missing = [rec for rec in records if self.key not in rec]
+        if missing:
+            self.process(missing)
+        keys = np.frombuffer(b"".join(rec.pop(self.key) for rec in records), dtype=np.uint8)
+        label = self.select_keys(keys.reshape(len(records), -1))
+        kept: Batch = []
+        rejected: Batch = []
+        for i, rec in enumerate(records):
+            if label[i] == i:
+                kept.append(rec)
+            else:
+                rejected.append(duplicate(rec, self.label, self.reason(), records[label[i]]))
+        return kept, rejected
+
+
+def where(rec: R.Record) -> str:
+    """`source:line` of a record, as `duplicate_of` names the copy that was kept."""
+    return f"{rec.get(R.SOURCE)}:{rec.get(R.LINE)}"
+
+
+def duplicate(rec: R.Record, operator: str, reason: str, original: R.Record) -> R.Record:
+    """`rec` rejected by `operator` as a duplicate of `original` (named in `duplicate_of`)."""
+    out = R.reject(rec, operator, reason)
+    out["duplicate_of"] = where(original)
+    return out

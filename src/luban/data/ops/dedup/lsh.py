@@ -63,7 +63,7 @@ def candidate_edges(sig: np.ndarray, bands: int, rows: int) -> tuple[np.ndarray,
     return pairs[:, 0], pairs[:, 1]
 
 
-def estimated_jaccard(sig: np.ndarray, u: np.ndarray, v: np.ndarray, chunk: int = 65536) -> np.ndarray:
+def estimated_jaccard(sig: np.ndarray, u: np.ndarray, v: np.ndarray, chunk: int = 8192) -> np.ndarray:
     out = np.empty(len(u), dtype=np.float32)
     for s in range(0, len(u), chunk):
         out[s:s + chunk] = (sig[u[s:s + chunk]] == sig[v[s:s + chunk]]).mean(axis=1)

@@ -6,7 +6,8 @@ minimise false positives + negatives (datasketch's method); candidate pairs veri
 estimated Jaccard; clusters by connected components; the earliest document of a cluster is kept.
 
 Signatures are computed per batch in the executor's workers (`process`), so both cores share the
-costly part; `select` in the driver bands, verifies and clusters the whole matrix at once.
+costly part; `select_keys` in the driver bands, verifies and clusters the whole matrix at once, and
+sees nothing else (num_perm x 4 bytes per record: 92 MB at 180,000 documents).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import numpy as np
 
 from luban.data import records as R
 from luban.data.ops.base import Batch, GlobalOperator
-from luban.data.ops.dedup.exact import where
 from luban.data.ops.dedup.lsh import near_duplicate_clusters
 from luban.data.ops.dedup.shingles import shingle_hashes
 from luban.data.ops.dedup.signatures import BACKENDS
@@ -25,6 +25,7 @@ KEY = "_minhash"
 
 class MinHashDedup(GlobalOperator):
     name = "minhash_dedup"
+    key = KEY
 
     def __init__(self, threshold: float = 0.8, num_perm: int = 128, ngram: int = 5, seed: int = 1,
                  backend: str = "numpy") -> None:
@@ -46,30 +47,18 @@ class MinHashDedup(GlobalOperator):
             rec[KEY] = row.tobytes()
         return batch, []
 
-    def select(self, records: Batch) -> tuple[Batch, Batch]:
-        self.stats.seen += len(records)
-        if not records:
-            return [], []
-        missing = [i for i, rec in enumerate(records) if KEY not in rec]
-        if missing:
-            sig_missing = self.signatures([records[i][R.TEXT] for i in missing])
-            for i, row in zip(missing, sig_missing):
-                records[i][KEY] = row.tobytes()
-        sig = np.frombuffer(b"".join(rec.pop(KEY) for rec in records), dtype=np.uint32)
-        sig = sig.reshape(len(records), self.num_perm)
-        label = near_duplicate_clusters(sig, self.threshold)
-        kept: Batch = []
-        rejected: Batch = []
-        reason = f"near duplicate (Jaccard >= {self.threshold})"
-        for i, rec in enumerate(records):
-            if label[i] == i:
-                kept.append(rec)
-            else:
-                out = R.reject(rec, self.label, reason)
-                out["duplicate_of"] = where(records[label[i]])
-                rejected.append(out)
-        self.stats.kept += len(kept)
-        if rejected:
-            self.stats.reasons[reason] += len(rejected)
-            self.stats.tags["clusters"] += len(np.unique(label[label != np.arange(len(label))]))
-        return kept, rejected
+    def reason(self) -> str:
+        return f"near duplicate (Jaccard >= {self.threshold})"
+
+    def select_keys(self, keys: np.ndarray) -> np.ndarray:
+        n = len(keys)
+        self.stats.seen += n
+        if not n:
+            return np.empty(0, dtype=np.int64)
+        label = near_duplicate_clusters(keys.view(np.uint32).reshape(n, self.num_perm), self.threshold)
+        dropped = label != np.arange(n)
+        self.stats.kept += n - int(dropped.sum())
+        if dropped.any():
+            self.stats.reasons[self.reason()] += int(dropped.sum())
+            self.stats.tags["clusters"] += len(np.unique(label[dropped]))
+        return label

@@ -31,8 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from luban.data import records as R
-from luban.data.ops.base import Batch, GlobalOperator
-from luban.data.ops.dedup.exact import where
+from luban.data.ops.base import Batch, GlobalOperator, where
 from luban.data.ops.dedup.windows import repeats, window_counts, window_hashes
 
 KEY = "_substr"
