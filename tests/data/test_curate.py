@@ -95,3 +95,119 @@ def test_missing_inputs_are_usage_errors(raw: Path, ws: Workspace) -> None:
         curate(CurateConfig(inputs=["raw/*.parquet"]), ws)
     with pytest.raises(NotFoundError, match="not a file"):
         curate(CurateConfig(inputs=["nowhere/"]), ws)
+
+
+SPILL_RECIPE = [{"nfkc": {}}, {"whitespace": {}}, {"length": {"min_chars": 20}}, {"exact_dedup": {}},
+                {"minhash_dedup": {}}, {"substring_dedup": {"min_length": 60}}, {"pii": {"action": "mask"}}]
+
+
+def in_memory_reference(paths: list[Path], process: list, batch_size: int) -> tuple[list[dict], list[dict]]:
+    """The recipe as curate ran it before spilling: every record in memory, each global operator's
+    `select` over all the records that reached it. -> (train, rejected) as plain dicts."""
+    from luban.data import records as R
+    from luban.data.executors.base import build_ops, run_batch
+    from luban.data.ops.registry import parse_process
+    from luban.data.readers import ReadOptions, open_source, read_source
+    from luban.data.recipe import segments
+
+    rejected: list[dict] = []
+    kept: list[dict] = []
+    for path in paths:
+        for rec in read_source(open_source(path), "text", ReadOptions()):
+            (rejected if R.REASON in rec else kept).append(rec)
+    for seg_specs, global_spec in segments(parse_process(process)):
+        ops = build_ops(seg_specs)
+        batches = [kept[i:i + batch_size] for i in range(0, len(kept), batch_size)]
+        kept = []
+        for batch in batches:
+            res = run_batch(ops, batch)
+            kept += res.kept
+            rejected += res.rejected
+        if global_spec is not None:
+            kept, dropped = next(op for op in ops if op.label == global_spec.label).select(kept)
+            rejected += dropped
+    return (R.to_table(kept).to_pylist(), R.to_table(rejected, R.REJECT_COLUMNS).to_pylist())
+
+
+def test_spilled_curation_gives_what_holding_every_record_in_memory_gave(
+        raw: Path, ws: Workspace, make_docs) -> None:  # type: ignore[no-untyped-def]
+    more = make_docs(300, seed=11)
+    more[50] = more[20]
+    more[60] = more[21].replace("the", "a", 1)
+    more[70] += " " + more[23]  # another whole document inside: for substring dedup
+    write_jsonl(raw / "c.jsonl", more)
+    art = curate(CurateConfig(inputs=["raw"], process=SPILL_RECIPE, batch_size=16, workers=2), ws)
+    paths = sorted(raw.iterdir())
+    train, rejected = in_memory_reference([p.relative_to(raw.parent) for p in paths], SPILL_RECIPE, 16)
+    assert read_split(art, "train").to_pylist() == train
+    assert read_split(art, "rejected").to_pylist() == rejected
+    assert {r["operator"] for r in rejected} >= {"read.jsonl", "exact_dedup", "minhash_dedup"}
+    substring = next(o for o in art.manifest.stats["operators"] if o["name"] == "substring_dedup")
+    assert substring["modified"] > 0
+
+
+def test_spill_files_go_where_spill_dir_says_and_are_removed(raw: Path, tmp_path: Path) -> None:
+    from luban.data import spill as S
+
+    seen: list[Path] = []
+    original = S.Spill.__init__
+
+    def record_path(self: S.Spill, path: Path, *args: object) -> None:
+        seen.append(path)
+        original(self, path, *args)  # type: ignore[arg-type]
+
+    ws = Workspace(tmp_path / "ws")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(S.Spill, "__init__", record_path)
+        curate(CurateConfig(inputs=["raw"], spill_dir=str(tmp_path / "spill")), ws)
+    assert seen and all((tmp_path / "spill") in p.parents for p in seen)
+    assert list((tmp_path / "spill").iterdir()) == []
+    curate(CurateConfig(inputs=["raw"], process=[{"length": {"min_chars": 5}}]), ws)  # default: workspace tmp/
+    assert list((ws.root / "tmp").iterdir()) == []
+
+
+def test_spill_folder_is_removed_when_an_operator_fails(raw: Path, ws: Workspace,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from luban.data.ops.dedup.minhash import MinHashDedup
+
+    def boom(self: MinHashDedup, keys: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(MinHashDedup, "select_keys", boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        curate(CurateConfig(inputs=["raw"], workers=1), ws)
+    assert list((ws.root / "tmp").iterdir()) == []
+
+
+def test_global_dedup_decides_on_keys_while_the_records_wait_on_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_docs) -> None:  # type: ignore[no-untyped-def]
+    """The driver holds num_perm x 4 bytes per record when MinHash decides, not the corpus."""
+    import tracemalloc
+
+    import numpy as np
+
+    from luban.data.ops.dedup.minhash import MinHashDedup
+
+    monkeypatch.chdir(tmp_path)
+    texts = [t * 8 for t in make_docs(1500, seed=5)]  # ~8 kB each, 12 MB of text in all
+    write_jsonl(tmp_path / "big.jsonl", texts)
+    text_bytes = sum(len(t.encode()) for t in texts)
+    seen: dict[str, int] = {}
+    original = MinHashDedup.select_keys
+
+    def measured(self: MinHashDedup, keys: np.ndarray) -> np.ndarray:
+        seen["rows"], seen["held"] = len(keys), tracemalloc.get_traced_memory()[0]
+        return original(self, keys)
+
+    monkeypatch.setattr(MinHashDedup, "select_keys", measured)
+    cfg = CurateConfig(inputs=["big.jsonl"], workers=1, batch_size=100,
+                       process=[{"length": {"min_chars": 20}}, {"minhash_dedup": {}}])
+    curate(cfg, Workspace(tmp_path / "w-warm"))  # imports and caches outside the measurement
+    tracemalloc.start()
+    try:
+        art = curate(cfg, Workspace(tmp_path / "ws"))
+    finally:
+        tracemalloc.stop()
+    assert seen["rows"] == 1500 and art.manifest.stats["train"] == 1500
+    keys_bytes = 1500 * 128 * 4
+    assert seen["held"] < keys_bytes + text_bytes // 4, (seen["held"], keys_bytes, text_bytes)

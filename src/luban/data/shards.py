@@ -8,6 +8,7 @@ datasets through `read_split` / `to_hf_dataset`, never by globbing the folder it
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,10 @@ import pyarrow.parquet as pq
 
 from luban.core.artifact import Artifact
 from luban.core.errors import NotFoundError
+from luban.data import records as R
 
 ROWS_PER_SHARD = 100_000
+ROWS_PER_GROUP = 10_000  # Parquet row group when writing from a stream of records: what is held at once
 
 
 def write_split(folder: Path, split: str, table: pa.Table, rows_per_shard: int = ROWS_PER_SHARD) -> int:
@@ -32,6 +35,44 @@ def write_split(folder: Path, split: str, table: pa.Table, rows_per_shard: int =
 
 def write_splits(folder: Path, splits: dict[str, pa.Table]) -> dict[str, int]:
     return {name: write_split(folder, name, table) for name, table in splits.items()}
+
+
+def write_split_records(folder: Path, split: str, batches: Iterable[list[R.Record]], columns: tuple[str, ...],
+                        types: dict[str, pa.DataType], rows_per_shard: int = ROWS_PER_SHARD,
+                        rows_per_group: int = ROWS_PER_GROUP) -> int:
+    """Stream record batches into the shards of `split`, one row group (`rows_per_group` records) in
+    memory at a time; every shard has `columns`, then the extra fields of `types`. Returns the row count."""
+    out = folder / "data"
+    out.mkdir(parents=True, exist_ok=True)
+    n = 0
+    writer: pq.ParquetWriter | None = None
+    pending: list[R.Record] = []
+
+    def flush() -> None:
+        nonlocal writer
+        table = R.typed_table(pending, columns, types)
+        if writer is None:
+            writer = pq.ParquetWriter(out / f"{split}-{(n - len(pending)) // rows_per_shard:05d}.parquet", table.schema,
+                                      compression="zstd")
+        writer.write_table(table, row_group_size=rows_per_group)
+        pending.clear()
+
+    for batch in batches:
+        for rec in batch:
+            pending.append(rec)
+            n += 1
+            if n % rows_per_shard == 0:
+                flush()
+                assert writer is not None
+                writer.close()
+                writer = None
+            elif len(pending) >= rows_per_group:
+                flush()
+    if pending or n == 0:
+        flush()
+    if writer is not None:
+        writer.close()
+    return n
 
 
 def split_names(art: Artifact) -> list[str]:
@@ -52,6 +93,16 @@ def to_hf_dataset(art: Artifact, split: str = "train") -> Any:
     from datasets import Dataset
 
     return Dataset(read_split(art, split))
+
+
+def iter_batches(art: Artifact, split: str = "train", rows: int = ROWS_PER_GROUP) -> Iterator[list[dict[str, Any]]]:
+    """The split's records, `rows` at a time, shard by shard (never the whole split in memory)."""
+    shards = sorted((art.path / "data").glob(f"{split}-*.parquet"))
+    if not shards:
+        read_split(art, split)  # raises the NotFoundError that names the splits there are
+    for shard in shards:
+        for batch in pq.ParquetFile(shard).iter_batches(batch_size=rows):
+            yield batch.to_pylist()
 
 
 def records(art: Artifact, split: str = "train") -> list[dict[str, Any]]:

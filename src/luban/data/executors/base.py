@@ -19,7 +19,7 @@ An executor MUST:
 `BatchResult.stats` holds the statistics of THIS batch only (fresh operators per batch or the delta
 since the previous batch); the driver adds them up. Records are plain dicts (see
 `luban.data.records`); fields starting with `_` (e.g. `_minhash`) are scratch and must be passed
-through unchanged, since a global operator's `select` reads them in the driver.
+through unchanged, since the driver takes a global operator's keys from them (and spills the rest).
 """
 
 from __future__ import annotations
