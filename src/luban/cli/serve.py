@@ -25,8 +25,8 @@ MAX_BATCH = typer.Option(32, "--max-batch", help="sequences decoded together per
 MAX_QUEUE = typer.Option(256, "--max-queue", help="waiting requests before answering 429")
 MAX_TOKENS = typer.Option(None, "--max-tokens-cap", help="never generate more tokens per choice than this")
 TIMEOUT = typer.Option(600.0, "--request-timeout", help="seconds before a generation is cut (finish_reason length)")
-THREADS = typer.Option(None, "--threads", help="torch CPU threads (default: all cores for one stream, one core "
-                       "left to the HTTP server while several streams run)")
+THREADS = typer.Option(None, "--threads", help="torch CPU threads (default: every core but one, which is left "
+                       "to the HTTP server)")
 DTYPE = typer.Option("auto", "--dtype", help="weights and compute dtype: auto (bfloat16 on a CPU with native bf16 "
                      "(AMX/AVX512-BF16), else float32 on CPU; the checkpoint's dtype on CUDA), float32, bfloat16, float16")
 LOG = typer.Option("warning", "--log-level", help="uvicorn log level")
