@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,3 +39,16 @@ def test_bad_references_are_one_line_errors(tiny_model_dir: Path, ws) -> None:
         model_specs(["no-such-model"], ws)
     with pytest.raises(UsageError):
         model_specs([str(tiny_model_dir), str(tiny_model_dir)], names=["x", "x"])
+
+
+def test_a_model_that_fails_to_load_ends_the_server_with_a_one_line_error(tiny_model_dir: Path,
+                                                                          tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, broken)
+    (broken / "model.safetensors").write_bytes(b"not a safetensors file")
+    cmd = [sys.executable, "-c", "from luban.cli.main import main; main()", "serve", str(broken), "--port", "0"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)  # not left up answering 503 forever
+    log = done.stdout + done.stderr
+    assert done.returncode == 1, log
+    last = log.strip().splitlines()[-1]
+    assert last.startswith("error: models failed to load:") and "SafetensorError" in last, log

@@ -32,7 +32,10 @@ from luban.serve.responses import sse
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def create_app(pool: ModelPool, limits: Limits | None = None) -> FastAPI:
+def create_app(pool: ModelPool, limits: Limits | None = None,
+               on_load_error: Callable[[str], None] | None = None) -> FastAPI:
+    """The app over `pool`. A failed model load is reported by /health (503 with the reason) and, when
+    `on_load_error` is given, passed to it too: `luban serve` uses it to exit instead of idling."""
     limits = limits or Limits()
     metrics = Metrics(pool)
     state: dict[str, Any] = {"load_error": None}
@@ -44,7 +47,9 @@ def create_app(pool: ModelPool, limits: Limits | None = None) -> FastAPI:
                 await asyncio.to_thread(pool.load_all)
             except Exception as err:  # noqa: BLE001 - reported by /health, the process keeps answering
                 errors.log.exception("loading models failed")
-                state["load_error"] = str(err)
+                state["load_error"] = f"{type(err).__name__}: {err}"
+                if on_load_error is not None:
+                    on_load_error(state["load_error"])
 
         task = asyncio.create_task(load())
         yield

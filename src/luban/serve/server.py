@@ -14,7 +14,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from luban.core.errors import UsageError
+from luban.core.errors import StageError, UsageError
 from luban.core.workspace import Workspace
 from luban.serve.backends.base import ModelSpec
 from luban.serve.backends.registry import detect_backend
@@ -82,15 +82,29 @@ def model_specs(refs: list[str], ws: Workspace | None = None, names: list[str] |
 
 def run(specs: list[ModelSpec], host: str = "127.0.0.1", port: int = 8000, limits: Limits | None = None,
         log_level: str = "warning") -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn shuts down gracefully and the engines stop)."""
+    """Serve until SIGINT/SIGTERM (uvicorn shuts down gracefully and the engines stop).
+
+    A model that fails to load ends the server with a one-line `StageError` (exit 1) rather than
+    leaving it up answering 503 forever: a supervisor or container runtime then sees the failure,
+    restarts or reports it, instead of a healthy-looking process that never serves."""
     import uvicorn
 
     from luban.serve.app import create_app
     from luban.serve.pool import ModelPool
 
-    app = create_app(ModelPool(specs), limits)
+    failed: list[str] = []
+
+    def on_load_error(reason: str) -> None:
+        failed.append(reason)
+        server.should_exit = True
+
+    app = create_app(ModelPool(specs), limits, on_load_error=on_load_error)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level,
+                                           timeout_graceful_shutdown=5, access_log=False))
     # uvicorn shuts down gracefully on SIGTERM and then re-raises it; a no-op handler makes that a
     # clean exit (status 0) for supervisors, while Ctrl-C still ends as KeyboardInterrupt (130).
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5,
-                access_log=False)
+    server.run()
+    if failed:
+        raise StageError(f"models failed to load: {failed[0]}",
+                         "check the model path, its files and their permissions (--debug shows the traceback)")
