@@ -179,11 +179,12 @@ def test_adaptive_threads_leave_a_core_to_the_server_at_every_batch_size(lm: tup
     before = torch.get_num_threads()
     if before < 2:
         pytest.skip("one CPU thread: nothing to adapt")
-    seen: list[int] = []
+    seen: list[int] = []  # the thread count at each decoded token (first tokens come from the prefill)
+    first: list[int] = []
 
     class Spy(Collector):
         def __call__(self, item: Step | BaseException) -> None:
-            seen.append(torch.get_num_threads())
+            (seen if self.steps else first).append(torch.get_num_threads())
             super().__call__(item)
 
     engine = Engine(model, [], 512, model.config.vocab_size, lambda t: tok.decode([t]), max_batch=8,
@@ -193,13 +194,20 @@ def test_adaptive_threads_leave_a_core_to_the_server_at_every_batch_size(lm: tup
         alone = Spy()
         engine.submit(_seq(tok, PROMPTS[0], 4, alone))
         assert alone.done.wait(60)
-        assert set(seen) == {before - 1}  # one stream: one core left to the HTTP server and the client
+        assert first == [before]  # its prefill, with nothing decoding: every core
+        assert set(seen) == {before - 1}  # its decode steps: one core left to the HTTP server and the client
         seen.clear()
+        first.clear()
+        long = Spy()
+        engine.submit(_seq(tok, PROMPTS[1], 40, long))
+        while not long.steps:
+            time.sleep(0.001)
         sinks = [Spy() for _ in PROMPTS]
         for p, s in zip(PROMPTS, sinks):
             engine.submit(_seq(tok, p, 6, s))
-        assert all(s.done.wait(60) for s in sinks)
-        assert set(seen) == {before - 1}  # four streams: the same
+        assert all(s.done.wait(60) for s in [*sinks, long])
+        assert first[0] == before and set(first[1:]) == {before - 1}  # prefills beside a decoding stream spare it
+        assert set(seen) == {before - 1}  # five streams: the same
     finally:
         engine.stop()
     assert torch.get_num_threads() == before  # the process-wide setting is given back

@@ -24,7 +24,10 @@ Design choices:
   cores stalls whenever the OS preempts one of its threads for the server, a client or a neighbour.
   Measured on 2 cores, 50M-parameter model: 16 streams 88 tok/s on 2 threads, 211 on 1; one stream
   (2026-12-01, bf16, other jobs at nice 19) 28-40 tok/s on 2 threads, 60-65 on 1, while a bare [1, 1]
-  decode step took 11.4 ms on 1 thread and no less on 2 (p10 11.2 ms, median 53 ms).
+  decode step took 11.4 ms on 1 thread and no less on 2 (p10 11.2 ms, median 53 ms). The exception is
+  a prefill while no stream decodes (a lone request, or a burst arriving at an idle engine): it is
+  compute-bound, so it takes every core (52 prompt tokens: 20-23 ms on 1 thread, 14-17 ms on 2), which
+  shortens the time to first token; decode steps then go back to sparing a core.
 """
 
 from __future__ import annotations
@@ -128,12 +131,15 @@ class Engine:
                     admitted = self._admit()
                 try:
                     self._compact()
-                    if self.adaptive:
-                        self._spare_a_core()
+                    if self.adaptive and admitted:
+                        # no stream decoding: the (compute-bound) prefill may take every core
+                        self._use_threads(self.max_threads if not self.running else self.max_threads - 1)
                     for chunk in self._chunks(admitted):
                         self._prefill(chunk)
                     self._compact()
                     if self.running:
+                        if self.adaptive:
+                            self._use_threads(self.max_threads - 1)
                         self._decode()
                         self.steps += 1
                 except Exception as err:  # noqa: BLE001 - fail these sequences, keep serving
@@ -147,10 +153,10 @@ class Engine:
                 seq.done = True
                 seq.sink(RuntimeError("the engine stopped"))
 
-    def _spare_a_core(self) -> None:
+    def _use_threads(self, n: int) -> None:
         # checked every iteration: torch's count is process-wide and another thread (embeddings) may set it
-        if torch.get_num_threads() != self.max_threads - 1:
-            torch.set_num_threads(self.max_threads - 1)
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
 
     def _admit(self) -> list[Sequence]:
         out: list[Sequence] = []
