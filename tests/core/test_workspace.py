@@ -155,3 +155,33 @@ def test_a_private_umask_keeps_artifacts_private(ws):
         os.umask(old)
     assert stat.S_IMODE(art.path.stat().st_mode) == 0o700
     assert stat.S_IMODE((art.path / "data.txt").stat().st_mode) == 0o600
+
+
+def test_gc_keeps_temp_folders_that_a_running_stage_holds(ws):
+    with ws.create("dataset", "busy", "test.make") as p:
+        (p.path / "part.txt").write_text("half written")
+        with ws.scratch("curate-spill-") as spill:
+            (spill / "kept").write_bytes(b"records")
+            (ws.root / "tmp" / "dataset-crashed").mkdir()  # a dead stage's leftover holds no lock
+            removed = ws.gc()
+            assert sorted(removed["in_use"]) == sorted([p.path.name, spill.name])
+            assert removed["tmp"] == ["dataset-crashed"]
+            assert (p.path / "part.txt").exists() and (spill / "kept").exists()
+        assert not spill.exists()  # a scratch folder goes when its block ends
+    assert set(p.result.manifest.files) == {"part.txt"}  # the in-use mark adds no file to the artifact
+    assert ws.gc()["in_use"] == []
+
+
+def test_a_lock_held_in_another_process_counts_as_in_use(ws):
+    folder = ws.root / "tmp" / "model-other"
+    folder.mkdir(parents=True)
+    code = ("import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_SH); "
+            "print('held', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(folder)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert ws.gc(dry_run=True)["in_use"] == ["model-other"]
+    finally:
+        holder.kill()
+        holder.wait()
+    assert ws.gc()["tmp"] == ["model-other"] and not folder.exists()  # the lock died with its process

@@ -111,3 +111,5 @@ def gc(dry_run: bool = typer.Option(False, "--dry-run", help="only say what woul
     verb = "would remove" if dry_run else "removed"
     console.print(f"{verb} {len(removed['artifacts'])} artifacts, {len(removed['tmp'])} temp folders, "
                   f"{len(removed['index'])} stale index rows")
+    if removed["in_use"]:
+        console.print(f"kept {len(removed['in_use'])} temp folders that a running stage is using")

@@ -102,12 +102,29 @@ class Workspace:
                                   producer=Producer(stage=stage, config=config or {}, version=__version__,
                                                     run_key=current_run_key.get()),
                                   parents=list(parents or []))
+        held = _hold(tmp)
         try:
             yield pending
             pending.result = self._finish(pending)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        finally:
+            _release(held)
+
+    @contextlib.contextmanager
+    def scratch(self, prefix: str, root: Path | None = None) -> Iterator[Path]:
+        """A temporary folder under the workspace's tmp/ (or `root`), removed afterwards, that `gc`
+        leaves alone while it is in use (a curation's spill files, for one)."""
+        base = root if root is not None else self.root / "tmp"
+        base.mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+        held = _hold(path)
+        try:
+            yield path
+        finally:
+            _release(held)
+            shutil.rmtree(path, ignore_errors=True)
 
     def _finish(self, p: PendingArtifact) -> Artifact:
         files = hash_tree(p.path)
@@ -216,7 +233,9 @@ class Workspace:
 
     def gc(self, dry_run: bool = False) -> dict[str, list[str]]:
         """Delete unnamed artifacts that no named artifact derives from, stale temp folders,
-        and index rows whose folder is gone. Returns what was (or would be) removed."""
+        and index rows whose folder is gone. Returns what was (or would be) removed; temp folders
+        that a running stage holds (an artifact being written, spill files) are listed as `in_use`
+        and kept."""
         index = self.index
         rows = index.artifacts()
         manifests = {i: m for i, _, m in rows}
@@ -228,7 +247,7 @@ class Workspace:
                 continue
             keep.add(cur)
             stack.extend(p.id for p in manifests[cur].parents if p.id and p.id in manifests)
-        removed: dict[str, list[str]] = {"artifacts": [], "tmp": [], "index": []}
+        removed: dict[str, list[str]] = {"artifacts": [], "tmp": [], "index": [], "in_use": []}
         for art_id, rel, _ in rows:
             path = self.root / rel
             if not (path / "manifest.json").is_file():
@@ -241,6 +260,9 @@ class Workspace:
                     index.remove_artifact(art_id)
                     shutil.rmtree(path, ignore_errors=True)
         for tmp in sorted((self.root / "tmp").glob("*")):
+            if tmp.is_dir() and _in_use(tmp):  # a stage is writing there now
+                removed["in_use"].append(tmp.name)
+                continue
             removed["tmp"].append(tmp.name)
             if not dry_run:
                 shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
@@ -283,3 +305,42 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+# In-use marks for temp folders: a shared flock on the folder itself, held by the writing process (and
+# inherited by its forked workers), so no marker file ends up among an artifact's hashed contents. `gc`
+# asks for an exclusive lock without waiting; failing that, the folder is in use. The kernel drops the
+# lock when the process dies, so a crashed stage's leftovers are collectable at once.
+try:
+    import fcntl
+except ImportError:  # not on Windows: no in-use marks there, gc removes what it finds
+    fcntl = None  # type: ignore[assignment]
+
+
+def _hold(path: Path) -> int | None:
+    if fcntl is None:
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    return fd
+
+
+def _release(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
+
+
+def _in_use(path: Path) -> bool:
+    if fcntl is None:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)

@@ -21,7 +21,6 @@ and out per operator and reason, PII counts by type, lexicon hits by category.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -85,8 +84,7 @@ def curate(cfg: CurateConfig, ws: Workspace, inputs: dict[str, Artifact] | None 
     except OSError as e:
         raise UsageError(f"cannot create the spill folder {spill_root}: {e.strerror}",
                          "set spill_dir to a writable folder with room for the corpus") from None
-    with tempfile.TemporaryDirectory(prefix="curate-spill-", dir=spill_root) as tmp:
-        folder = Path(tmp)
+    with ws.scratch("curate-spill-", spill_root) as folder:  # kept by `luban gc` while in use
         rejected = [Spill(folder / "rejected-read", R.REJECT_COLUMNS)]
         executor = get_executor(cfg.executor, cfg.workers)
         try:
