@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -39,7 +40,7 @@ def _start(models: list[str], host: str, port: int, names: list[str] | None, dev
 
     direct = all(m.startswith(("http://", "https://")) or Path(m).exists() for m in models)
     ws = None if direct else state.workspace()  # serving a plain directory creates no workspace
-    options = {"max_batch": max_batch, "max_queue": max_queue}
+    options: dict[str, Any] = {"max_batch": max_batch, "max_queue": max_queue}
     if device:
         options["device"] = device
     if threads:

@@ -78,7 +78,7 @@ class Artifact:
         return cls(path=path, manifest=Manifest.model_validate(data))
 
 
-def file_parent(path: Path, sha256: str, role: str = "source") -> Parent:
+def file_parent(path: str | Path, sha256: str, role: str = "source") -> Parent:
     return Parent(type="file", role=role, path=str(path), sha256=sha256)
 
 

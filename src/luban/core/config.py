@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from luban.core.errors import ConfigError, NotFoundError
 
 C = TypeVar("C", bound="StageConfig")
+M = TypeVar("M", bound=BaseModel)
 
 
 class StageConfig(BaseModel):
@@ -123,7 +124,7 @@ def format_validation_error(model: type[BaseModel], err: ValidationError, source
     return f"{source}: '{dotted}': {first['msg']} (got {first.get('input')!r}){more}"
 
 
-def build_config(model: type[C], data: dict[str, Any], source: str = "config") -> C:
+def build_config(model: type[M], data: dict[str, Any], source: str = "config") -> M:
     try:
         return model.model_validate(data)
     except ValidationError as e:

@@ -13,6 +13,7 @@ writes the manifest and renames it into `artifacts/`. An exception or Ctrl-C rem
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import contextvars
 import os
@@ -216,7 +217,7 @@ class Workspace:
                 out.append((art, sorted(by_id.get(art_id, []))))
         return out
 
-    def children(self, art_id: str) -> list[str]:
+    def children(self, art_id: str) -> builtins.list[str]:  # `list` is a method of this class
         return [i for i, _, m in self.index.artifacts() if any(p.id == art_id for p in m.parents)]
 
     # -- removing ---------------------------------------------------------------------------
@@ -231,7 +232,7 @@ class Workspace:
         shutil.rmtree(art.path, ignore_errors=True)
         return art
 
-    def gc(self, dry_run: bool = False) -> dict[str, list[str]]:
+    def gc(self, dry_run: bool = False) -> dict[str, builtins.list[str]]:
         """Delete unnamed artifacts that no named artifact derives from, stale temp folders,
         and index rows whose folder is gone. Returns what was (or would be) removed; temp folders
         that a running stage holds (an artifact being written, spill files) are listed as `in_use`

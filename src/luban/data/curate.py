@@ -73,8 +73,8 @@ def curate(cfg: CurateConfig, ws: Workspace, inputs: dict[str, Artifact] | None 
                        text_unit=cfg.text_unit)
     with progress.task("Hashing sources", total=len(paths)) as t:
         sources = []
-        for p in paths:
-            sources.append(open_source(p))
+        for path in paths:
+            sources.append(open_source(path))
             t.advance()
     read_stats = OpStats()
     totals: dict[str, OpStats] = {s.label: OpStats() for s in specs}
@@ -103,7 +103,7 @@ def curate(cfg: CurateConfig, ws: Workspace, inputs: dict[str, Artifact] | None 
         n_rejected = sum(s.rows for s in rejected)
         train.close()
         stats = _stats(sources, read_stats, specs, totals, train.rows, n_rejected)
-        parents = [file_parent(s.name, s.sha256, role="source") for s in sources]  # type: ignore[arg-type]
+        parents = [file_parent(s.name, s.sha256, role="source") for s in sources]
         parents += [artifact_parent(a, role=role) for role, a in inputs.items()]
         with ws.create("dataset", name, stage="data.curate", config=dump_config(cfg), parents=parents) as p:
             write_split_records(p.path, "train", train.batches(), R.BASE_COLUMNS, train.types)

@@ -64,7 +64,7 @@ def load_questions(cfg: QAEvalConfig, data: Artifact | None) -> list[dict[str, s
 def score(model_dir: Path, questions: list[dict[str, str]], cfg: QAEvalConfig) -> dict[str, Any]:
     preds = answer_questions(model_dir, [q["question"] for q in questions], cfg.max_new_tokens, cfg.batch_size,
                              cfg.system_prompt)
-    items = [{"question": q["question"], "reference": q["answer"], "prediction": p,
+    items: list[dict[str, Any]] = [{"question": q["question"], "reference": q["answer"], "prediction": p,
               "exact_match": exact_match(p, q["answer"]), "rouge_l": rouge_l(p, q["answer"])}
              for q, p in zip(questions, preds)]
     n = max(len(items), 1)

@@ -151,6 +151,9 @@ def estimate(d: Dims, plan: Plan, gpu: str | None = None, dataset_tokens: int | 
         raise UsageError("QLoRA needs a CUDA GPU (bitsandbytes)", "use method lora on CPU")
     b = DTYPE_BYTES[plan.dtype]
     n = d.params
+    weights: float
+    grads: float
+    opt: float
     if plan.method == "full":
         trainable = n
         weights, grads, opt = n * b, n * b, 2 * n * b

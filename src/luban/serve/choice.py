@@ -42,7 +42,9 @@ async def run_choice(backend: Backend, request: GenerationRequest, stops: list[s
             if finish is not None:
                 return
     finally:
-        await gen.aclose()
+        aclose = getattr(gen, "aclose", None)  # backends are async generators; the interface promises an iterator
+        if aclose is not None:
+            await aclose()
 
 
 async def prime(choices: list[AsyncIterator[Delta]]) -> list[Delta]:

@@ -69,8 +69,10 @@ def model_specs(refs: list[str], ws: Workspace | None = None, names: list[str] |
         specs[mid] = by_source[str(Path(source).resolve())] = spec
     for source, mid in adapters:
         base_src = _adapter_base(Path(source), ws)
-        spec = by_source.get(str(Path(base_src).resolve()))
-        if spec is None:
+        found = by_source.get(str(Path(base_src).resolve()))
+        if found is not None:
+            spec = found
+        else:
             base_id = Path(base_src).resolve().name
             spec = ModelSpec(base_id, base_src, "hf", dict(options or {}))
             specs[base_id] = by_source[str(Path(base_src).resolve())] = spec

@@ -89,7 +89,7 @@ def format_stage(cfg: FormatConfig, ws: Workspace, inputs: dict[str, Artifact] |
 def _convert_all(items: Any, cfg: FormatConfig, rows: list[dict[str, Any]],
                  rejected: list[dict[str, Any]]) -> tuple[int, list[dict[str, Any]], str]:
     """Convert one input's records into `rows` / `rejected`; returns (kept, its rejects, schema)."""
-    schema = "" if cfg.source_format == "auto" else cfg.source_format
+    schema: str = "" if cfg.source_format == "auto" else cfg.source_format
     write = convert.WRITERS[cfg.to]
     kept = 0
     lost: list[dict[str, Any]] = []

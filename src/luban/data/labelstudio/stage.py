@@ -29,7 +29,8 @@ from luban.core.workspace import Workspace
 from luban.data.formats.convert import REJECTED_SCHEMA
 from luban.data.formats.split import split_rows
 from luban.data.formats.validate import Rejected
-from luban.data.labelstudio import annotations, tasks
+from luban.data.labelstudio import annotations as ls_annotations
+from luban.data.labelstudio import tasks
 from luban.data.shards import read_split, write_splits
 
 ROW_SCHEMAS = {
@@ -86,10 +87,10 @@ def import_stage(cfg: LabelStudioImportConfig, ws: Workspace, inputs: dict[str, 
     # Label Studio exports in its own order; Luban's task index restores the dataset's order.
     items = sorted(_load_export(path), key=lambda t: (t["data"].get("luban_index") is None,
                                                       t["data"].get("luban_index") or 0))
-    kind = cfg.task if cfg.task != "auto" else annotations.detect_task_type(items)
+    kind = cfg.task if cfg.task != "auto" else ls_annotations.detect_task_type(items)
     if kind is None:
         raise UsageError(f"cannot tell the task type of {path}", "pass --task classification or --task pairwise")
-    read = annotations.pairwise_row if kind == "pairwise" else annotations.classification_row
+    read = ls_annotations.pairwise_row if kind == "pairwise" else ls_annotations.classification_row
     rows: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     disagreements = 0
@@ -99,7 +100,7 @@ def import_stage(cfg: LabelStudioImportConfig, ws: Workspace, inputs: dict[str, 
         try:
             row, disagreed = read(t)
         except Rejected as r:
-            rejected.append({"source": where, "reason": str(r), "record": annotations.task_json(t)})
+            rejected.append({"source": where, "reason": str(r), "record": ls_annotations.task_json(t)})
             continue
         disagreements += disagreed
         rows.append({**row, "source": where})

@@ -79,6 +79,7 @@ def parse_process(process: list[Any]) -> list[OpSpec]:
     specs: list[OpSpec] = []
     counts: dict[str, int] = {}
     for i, item in enumerate(process):
+        args: dict[str, Any]
         if isinstance(item, str):
             name, args = item, {}
         elif isinstance(item, dict) and len(item) == 1:

@@ -23,7 +23,7 @@ import codecs
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from luban.core.errors import NotFoundError, UsageError
 from luban.serve.backends.base import Capabilities, GenerationRequest, ModelSpec, QueueFull, Step
@@ -66,7 +66,7 @@ def _generation_tag() -> Any:
     from jinja2.ext import Extension
 
     class GenerationTag(Extension):
-        tags: ClassVar[set[str]] = {"generation"}
+        tags = {"generation"}  # not ClassVar: jinja2 declares `tags` an instance attribute
 
         def parse(self, parser: Any) -> Any:
             lineno = next(parser.stream).lineno

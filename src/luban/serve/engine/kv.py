@@ -14,6 +14,8 @@ Design choices (measured on 2 CPU cores, see docs/serving.md):
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from transformers.cache_utils import DynamicCache, DynamicLayer
 
@@ -49,7 +51,7 @@ class BufferLayer(DynamicLayer):
         self.kbuf[:, :, self.length:self.length + n] = key_states
         self.vbuf[:, :, self.length:self.length + n] = value_states
         self.set_buffers(self.kbuf, self.vbuf, self.length + n)
-        return self.keys, self.values
+        return cast(torch.Tensor, self.keys), cast(torch.Tensor, self.values)  # set by set_buffers
 
 
 def _grow(buf: torch.Tensor, length: int, need: int) -> torch.Tensor:
@@ -92,6 +94,7 @@ def merge(a: DynamicCache | None, amask: torch.Tensor | None, b: DynamicCache,
         assert isinstance(la, BufferLayer) and isinstance(lb, BufferLayer)
         bufs = []
         for xa, xb in ((la.keys, lb.keys), (la.values, lb.values)):
+            assert xa is not None and xb is not None
             h, d = xa.shape[1], xa.shape[3]
             buf = xa.new_zeros((rows_a + rows_b, h, width + HEADROOM, d))
             buf[:rows_a, :, width - xa.shape[2]:width] = xa

@@ -106,7 +106,10 @@ class Engine:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Step | BaseException] = asyncio.Queue()
         p = request.params
-        seq = Sequence(request, list(prompt_ids), lambda item: loop.call_soon_threadsafe(queue.put_nowait, item),
+        def sink(item: Step | BaseException) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        seq = Sequence(request, list(prompt_ids), sink,
                        RowState(p, [], make_generator(p.seed)), Detokenizer(tokenizer), matcher)
         self.submit(seq)
         try:
