@@ -36,7 +36,7 @@ from luban.core.workspace import Workspace
 from luban.data import records as R
 from luban.data.executors import get_executor
 from luban.data.executors.base import BatchResult, Executor, build_ops
-from luban.data.ops.base import OpStats, where
+from luban.data.ops.base import OpStats, duplicate, where
 from luban.data.ops.registry import OpSpec, parse_process
 from luban.data.readers import ReadOptions, SourceFile, expand_inputs, open_source, read_source
 from luban.data.recipe import DEFAULT_PROCESS, segments
@@ -182,9 +182,7 @@ def _survivors(spill: Spill, label: np.ndarray, operator: str, reason: str, drop
                     originals[i] = where(rec)
                 yield rec
             else:
-                out = R.reject(rec, operator, reason)
-                out["duplicate_of"] = originals[j]
-                drops.append(out)
+                drops.append(duplicate(rec, operator, reason, originals[j]))
         dropped.extend(drops)
         start += len(batch)
     spill.remove()

@@ -160,7 +160,7 @@ class GlobalOperator:
             if label[i] == i:
                 kept.append(rec)
             else:
-                rejected.append(duplicate(rec, self.label, self.reason(), records[label[i]]))
+                rejected.append(duplicate(rec, self.label, self.reason(), where(records[label[i]])))
         return kept, rejected
 
 
@@ -169,8 +169,8 @@ def where(rec: R.Record) -> str:
     return f"{rec.get(R.SOURCE)}:{rec.get(R.LINE)}"
 
 
-def duplicate(rec: R.Record, operator: str, reason: str, original: R.Record) -> R.Record:
-    """`rec` rejected by `operator` as a duplicate of `original` (named in `duplicate_of`)."""
+def duplicate(rec: R.Record, operator: str, reason: str, of: str) -> R.Record:
+    """`rec` rejected by `operator` as a duplicate of the kept record at `of` (`where` of it)."""
     out = R.reject(rec, operator, reason)
-    out["duplicate_of"] = where(original)
+    out["duplicate_of"] = of
     return out
