@@ -42,9 +42,7 @@ async def run_choice(backend: Backend, request: GenerationRequest, stops: list[s
             if finish is not None:
                 return
     finally:
-        aclose = getattr(gen, "aclose", None)  # backends are async generators; the interface promises an iterator
-        if aclose is not None:
-            await aclose()
+        await gen.aclose()
 
 
 async def prime(choices: list[AsyncIterator[Delta]]) -> list[Delta]:

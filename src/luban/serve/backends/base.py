@@ -16,7 +16,7 @@ Design choices:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -118,8 +118,8 @@ class Backend(Protocol):
         """Exactly what the tokenizer counts for `text` as a prompt (the `usage.prompt_tokens`)."""
         ...
 
-    def generate(self, request: GenerationRequest) -> AsyncIterator[Step]:
-        """Stream the sequence's steps; closing the iterator cancels it."""
+    def generate(self, request: GenerationRequest) -> AsyncGenerator[Step, None]:
+        """Stream the sequence's steps; closing the generator (`aclose`) cancels it."""
         ...
 
     async def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:

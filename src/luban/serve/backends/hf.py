@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,7 @@ class HFBackend:
     def count_tokens(self, text: str) -> int:
         return len(self.encode(text))
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[Step]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[Step, None]:
         prompt_ids = request.prompt if isinstance(request.prompt, list) else self.encode(request.prompt)
         p = request.params
         matcher = self.constraints.matcher(p.constraint) if p.constraint is not None else None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +163,7 @@ class LlamaCppBackend:
         schema = c.schema if c.kind == "json_schema" and c.schema else {"type": "object"}
         return LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False)
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[Step]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[Step, None]:
         from luban.serve.engine.sequence import Sequence, finish_token
         from luban.serve.sampling import RowState
 

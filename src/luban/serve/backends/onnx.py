@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +136,7 @@ class OnnxBackend:
         text: str = self.tokenizer.decode([token_id])
         return text
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[Step]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[Step, None]:
         prompt_ids = request.prompt if isinstance(request.prompt, list) else self.encode(request.prompt)
         p = request.params
         matcher = self.constraints.matcher(p.constraint) if p.constraint is not None else None

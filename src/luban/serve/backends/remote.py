@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx
@@ -117,7 +117,7 @@ class RemoteBackend:
         # The upstream's tokenizer is unknown here; its own `usage` is what passthrough reports.
         return max(1, len(text.encode("utf-8")) // 4)
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[Step]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[Step, None]:
         p = request.params
         body: dict[str, Any] = {"model": self.upstream_model, "prompt": request.prompt, "stream": True,
                                 "max_tokens": p.max_tokens, "temperature": p.temperature, "top_p": p.top_p,
