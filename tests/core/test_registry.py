@@ -1,0 +1,63 @@
+"""The one typed registry: names and "module:Attr" to classes, with did-you-mean errors."""
+
+from __future__ import annotations
+
+from collections import OrderedDict as Impl
+
+import pytest
+
+from luban.core.errors import ConfigError
+from luban.core.registry import Registry
+
+Base = dict  # registered entries below are real importable classes: collections:OrderedDict is a dict
+
+
+def test_lazy_entry_is_imported_on_first_get_and_cached():
+    reg: Registry[type[dict]] = Registry("widget", {"impl": "collections:OrderedDict"}, base=Base)
+    assert reg.get("impl") is Impl
+    assert reg.get("impl") is Impl
+    assert "impl" in reg and reg.names() == ["impl"]
+
+
+def test_unknown_name_suggests_the_closest():
+    reg: Registry[type[dict]] = Registry("widget", {"minhash_dedup": Impl, "exact_dedup": Impl})
+    with pytest.raises(ConfigError, match="unknown widget 'minhash_dedupe'.*did you mean 'minhash_dedup'"):
+        reg.get("minhash_dedupe")
+
+
+def test_unknown_name_without_a_close_one_lists_the_known():
+    reg: Registry[type[dict]] = Registry("widget", {"a": Impl})
+    with pytest.raises(ConfigError, match="known: a"):
+        reg.get("zzzz")
+
+
+def test_module_attr_that_is_not_registered_is_accepted():
+    reg: Registry[type[dict]] = Registry("widget", {}, base=Base)
+    assert reg.get("collections:OrderedDict") is Impl
+
+
+@pytest.mark.parametrize(("target", "message"), [
+    ("no_such_module_xyz:Thing", "cannot import module 'no_such_module_xyz'"),
+    ("collections:Nope", "has no attribute 'Nope'"),
+    ("collections:", "must be a registered name or 'module:Attr'"),
+])
+def test_bad_targets_are_one_line_config_errors(target, message):
+    reg: Registry[type[dict]] = Registry("widget", {"bad": target})
+    with pytest.raises(ConfigError, match=message):
+        reg.get("bad")
+
+
+def test_entry_of_the_wrong_type_is_refused():
+    reg: Registry[type[dict]] = Registry("widget", {"str": "builtins:str"}, base=Base)
+    with pytest.raises(ConfigError, match="not a dict"):
+        reg.get("str")
+
+
+def test_register_replaces_and_forgets_the_cached_object():
+    class Other(Base):
+        pass
+
+    reg: Registry[type[dict]] = Registry("widget", {"x": Impl}, base=Base)
+    assert reg.get("x") is Impl
+    reg.register("x", Other)
+    assert reg.get("x") is Other
