@@ -1,0 +1,168 @@
+"""Hook points that every gateway call passes through: before the call, per streamed chunk, after the call.
+
+The guard (moderation in and out, AIGC labels), the audit log, usage accounting and prompt templates all
+plug in here; the hot path knows none of them by name.
+
+Design choices:
+- Three points, typed and small. `pre_call` may rewrite the request (a prompt template, a masked
+  prompt) or refuse it by raising `Refusal`; `on_chunk` sees each piece of streamed text and returns what
+  may go to the client now (holding back a bounded tail is allowed, see `flush`); `post_call` sees the
+  finished call (status, usage, cost, verdicts) and must not block: sinks queue and write in batches.
+- A non-streamed answer passes through `on_chunk` once with its whole text, then `flush`, so one guard
+  implementation covers both shapes.
+- With no hook registered the gateway skips every point: `Hooks.empty` is checked once per call.
+- `CallContext` is a plain dataclass: hooks read and annotate it (`verdicts`, `response_headers`,
+  `response_fields`); it is the one record of a call that usage and audit write down.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+@dataclass
+class CallerKey:
+    """Who is calling: the API key's public id (never the secret), its role, scopes and app."""
+
+    id: str
+    role: str = "app"
+    scopes: tuple[str, ...] = ()
+    app: str | None = None
+    policy: str | None = None
+    prompt: str | None = None  # a prompt template attached to the key, e.g. "support@3"
+    purpose: str | None = None  # the key's default purpose, when the request names none
+
+
+@dataclass
+class Verdict:
+    """One hook's judgement of a text: allow / mask / block / flag, with why and where."""
+
+    action: str
+    scanner: str
+    category: str | None = None
+    reason: str | None = None
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    stage: str = "input"  # input | output
+
+
+@dataclass
+class CallContext:
+    """Everything known about one call, filled in as it goes through the gateway."""
+
+    request_id: str
+    route: str  # "chat.completions", "completions", "embeddings", "moderations"
+    body: dict[str, Any]  # the OpenAI request body; pre_call hooks may rewrite it
+    key: CallerKey | None = None
+    client_ip: str = ""
+    purpose: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    started: float = field(default_factory=time.time)
+    model: str = ""  # as asked for (an alias or a name)
+    upstream: str | None = None  # the upstream that answered
+    upstream_model: str | None = None
+    stream: bool = False
+    status: int = 0
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0  # in the price table's currency
+    cache_hit: bool = False
+    latency_ms: float = 0.0
+    ttft_ms: float | None = None
+    verdicts: list[Verdict] = field(default_factory=list)
+    anomalies: list[str] = field(default_factory=list)
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_fields: dict[str, Any] = field(default_factory=dict)  # merged into the response's top level
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Refusal(Exception):  # noqa: N818 - a decision, not a fault
+    """Raised by `pre_call` to refuse a request, or by `on_chunk` / `flush` to end an answer.
+
+    For a request: the gateway answers `status` in OpenAI's error format with `message`. For an answer
+    under way: the gateway sends `message` as the last content and ends with `finish_reason`
+    ("content_filter"), in the stream or in the JSON body.
+    """
+
+    def __init__(self, message: str, status: int = 400, code: str = "content_filter",
+                 finish_reason: str = "content_filter") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.finish_reason = finish_reason
+
+
+@runtime_checkable
+class Hook(Protocol):
+    """A plug-in at the gateway's hook points. Subclass `BaseHook` and override what you need."""
+
+    name: str
+
+    async def pre_call(self, ctx: CallContext) -> None: ...
+
+    def on_chunk(self, ctx: CallContext, text: str) -> str: ...
+
+    def flush(self, ctx: CallContext) -> str: ...
+
+    async def post_call(self, ctx: CallContext) -> None: ...
+
+
+class BaseHook:
+    """Does nothing at every point; hooks override the points they use."""
+
+    name = "hook"
+
+    async def pre_call(self, ctx: CallContext) -> None:
+        return None
+
+    def on_chunk(self, ctx: CallContext, text: str) -> str:
+        return text
+
+    def flush(self, ctx: CallContext) -> str:
+        """At the end of an answer: whatever this hook still holds back (after its last check)."""
+        return ""
+
+    async def post_call(self, ctx: CallContext) -> None:
+        return None
+
+
+class Hooks:
+    """The ordered hooks of one gateway. Output hooks run in order on each chunk; held-back text is
+    passed on to the next hook when an earlier one releases it."""
+
+    def __init__(self, hooks: list[Hook] | None = None) -> None:
+        self.hooks: list[Hook] = list(hooks or [])
+
+    @property
+    def empty(self) -> bool:
+        return not self.hooks
+
+    def add(self, hook: Hook) -> None:
+        self.hooks.append(hook)
+
+    async def pre_call(self, ctx: CallContext) -> None:
+        for hook in self.hooks:
+            await hook.pre_call(ctx)
+
+    def on_chunk(self, ctx: CallContext, text: str) -> str:
+        for hook in self.hooks:
+            text = hook.on_chunk(ctx, text)
+        return text
+
+    def flush(self, ctx: CallContext) -> str:
+        """Drain every hook in order: what hook i releases still passes through hooks i+1.."""
+        out = ""
+        for i, hook in enumerate(self.hooks):
+            released = hook.flush(ctx)
+            for later in self.hooks[i + 1:]:
+                released = later.on_chunk(ctx, released) if released else released
+            out += released
+        return out
+
+    async def post_call(self, ctx: CallContext) -> None:
+        for hook in self.hooks:
+            await hook.post_call(ctx)
