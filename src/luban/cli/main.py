@@ -72,6 +72,9 @@ def _mount_layers() -> None:
     app.command("engine")(serve.engine_command)
     app.command("run")(run.run)
     app.command("demo")(demo.demo)
+    from luban.cli import prompts as prompts_cli  # gateway management: prompt templates
+
+    app.add_typer(prompts_cli.app, name="prompts")
 
 
 _mount_layers()

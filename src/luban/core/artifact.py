@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Kind = Literal["dataset", "model", "report", "run"]
-KINDS: tuple[str, ...] = ("dataset", "model", "report", "run")
+Kind = Literal["dataset", "model", "report", "run", "prompt"]
+KINDS: tuple[str, ...] = ("dataset", "model", "report", "run", "prompt")
 
 
 class Producer(BaseModel):
