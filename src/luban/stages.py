@@ -4,16 +4,17 @@ Each entry is "module:function" and "module:ConfigClass", imported only when use
 `luban --help` stays fast and optional layers cost nothing until named. Every stage function has
 the signature `fn(cfg, ws, inputs: dict[str, Artifact], name: str | None) -> Artifact`; `inputs`
 maps the roles the stage declares (`INPUTS` below) to artifacts named in the spec's `from:`.
-Adding a stage is one line here.
+Adding a stage is one line here; a spec may also `use:` a "module:ATTR" naming a `StageSpec` of
+its own package.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
 from luban.core.errors import NotFoundError
+from luban.core.registry import Registry, import_object
 
 
 @dataclass(frozen=True)
@@ -25,15 +26,13 @@ class StageSpec:
     summary: str
 
     def load_function(self) -> Any:
-        mod, attr = self.function.split(":")
-        return getattr(importlib.import_module(mod), attr)
+        return import_object(self.function, "stage function", self.name)
 
     def load_config_class(self) -> Any:
-        mod, attr = self.config.split(":")
-        return getattr(importlib.import_module(mod), attr)
+        return import_object(self.config, "stage config", self.name)
 
 
-STAGES: dict[str, StageSpec] = {
+STAGES: Registry[StageSpec] = Registry("stage", {
     s.name: s
     for s in [
         StageSpec("data.curate", "luban.data.curate:curate", "luban.data.curate:CurateConfig", (),
@@ -67,14 +66,14 @@ STAGES: dict[str, StageSpec] = {
         StageSpec("compress.merge", "luban.compress.merge:merge_stage", "luban.compress.merge:MergeConfig",
                   ("model",), "merge a LoRA adapter into its base and export -> model"),
     ]
-}
+}, base=StageSpec, error=NotFoundError)
 
 
 def get_stage(name: str) -> StageSpec:
-    if name not in STAGES:
-        import difflib
+    """The stage `name` (or "module:ATTR"); an unknown name is a NotFoundError with a did-you-mean."""
+    return STAGES.get(name)
 
-        close = difflib.get_close_matches(name, list(STAGES), n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"known stages: {', '.join(STAGES)}"
-        raise NotFoundError(f"unknown stage '{name}'", hint)
-    return STAGES[name]
+
+def recipes() -> list[str]:
+    """The training recipes, `luban train RECIPE`: the registered `train.*` stages."""
+    return [n.split(".", 1)[1] for n in STAGES if n.startswith("train.")]

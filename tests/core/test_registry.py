@@ -61,3 +61,18 @@ def test_register_replaces_and_forgets_the_cached_object():
     assert reg.get("x") is Impl
     reg.register("x", Other)
     assert reg.get("x") is Other
+
+
+def test_a_registry_may_raise_its_own_error_class():
+    from luban.core.errors import NotFoundError
+
+    reg: Registry[type[dict]] = Registry("stage", {"data.curate": Impl}, error=NotFoundError)
+    with pytest.raises(NotFoundError, match="unknown stage 'data.curat'.*did you mean 'data.curate'"):
+        reg.get("data.curat")
+
+
+def test_checked_is_a_value_error_for_pydantic_validators():
+    reg: Registry[type[dict]] = Registry("executor", {"local": Impl, "ray": Impl})
+    assert reg.checked("ray") == "ray" and reg.checked("my.pkg:Exec") == "my.pkg:Exec"
+    with pytest.raises(ValueError, match="unknown executor 'rey'.*did you mean 'ray'"):
+        reg.checked("rey")

@@ -42,6 +42,6 @@ def stages() -> None:
 
     Example: luban config stages
     """
-    for s in STAGES.values():
+    for s in map(get_stage, STAGES):
         console.print(f"[bold]{s.name:<16}[/bold] {s.summary}" + (f"  [dim]inputs: {', '.join(s.inputs)}[/dim]"
                                                                if s.inputs else ""))

@@ -9,6 +9,7 @@ lineage is recorded.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,12 @@ def split_inputs(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 def load_recipe_config(recipe: str, config: Path | None, overrides: list[str]) -> tuple[Any, Any, dict[str, str]]:
     """(stage spec, validated config, inputs named in the YAML) for `luban train RECIPE`."""
     from luban.core.config import build_config, deep_merge, parse_overrides, read_yaml
-    from luban.stages import STAGES, get_stage
+    from luban.stages import get_stage, recipes
 
-    if f"train.{recipe}" not in STAGES:
-        known = ", ".join(s.split(".", 1)[1] for s in STAGES if s.startswith("train."))
-        raise UsageError(f"unknown recipe '{recipe}'", f"use one of {known}")
+    if recipe not in recipes():
+        close = difflib.get_close_matches(recipe, recipes(), n=1)
+        raise UsageError(f"unknown recipe '{recipe}'",
+                         f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(recipes())}")
     spec = get_stage(f"train.{recipe}")
     data = read_yaml(config) if config else {}
     data = deep_merge(data, parse_overrides(overrides)) if overrides else data

@@ -107,4 +107,4 @@ def _fits(obj: Any, base: type) -> bool:
             return issubclass(obj, base)
         except TypeError:  # a Protocol with data members cannot be checked by issubclass
             return True
-    return isinstance(obj, base) or callable(obj)
+    return isinstance(obj, base)

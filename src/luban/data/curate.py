@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from luban.core import progress
 from luban.core.artifact import Artifact, artifact_parent, file_parent
@@ -34,7 +34,7 @@ from luban.core.config import StageConfig, dump_config
 from luban.core.errors import UsageError
 from luban.core.workspace import Workspace
 from luban.data import records as R
-from luban.data.executors import get_executor
+from luban.data.executors import EXECUTORS, get_executor
 from luban.data.executors.base import BatchResult, Executor, build_ops
 from luban.data.ops.base import OpStats, duplicate, where
 from luban.data.ops.registry import OpSpec, parse_process
@@ -51,12 +51,17 @@ class CurateConfig(StageConfig):
     process: list[Any] = Field(default_factory=lambda: [dict(d) for d in DEFAULT_PROCESS])
     text_field: str = "text"  # the text column/key in jsonl, json, csv, tsv and parquet inputs
     text_unit: Literal["file", "paragraph", "line"] = "file"  # one record per .txt/.md file, paragraph or line
-    executor: Literal["local", "ray"] = "local"
+    executor: str = Field("local", description="local, ray, or a 'module:Class' executor")
     workers: int = Field(2, ge=1)
     batch_size: int = Field(1000, ge=1)
     max_record_bytes: int = Field(16 << 20, ge=1024)  # longer lines/documents are quarantined
     max_file_bytes: int = Field(512 << 20, ge=1024)  # cap for whole-file formats (json, pdf, docx, html)
     spill_dir: str | None = None  # where records wait on disk between steps; default: the workspace's tmp/
+
+    @field_validator("executor")
+    @classmethod
+    def _known_executor(cls, v: str) -> str:
+        return EXECUTORS.checked(v)
 
 
 def curate(cfg: CurateConfig, ws: Workspace, inputs: dict[str, Artifact] | None = None,

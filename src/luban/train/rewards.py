@@ -3,7 +3,8 @@
 Each is a small factory `spec -> fn(prompts, completions, **columns) -> list[float]`, the signature TRL's
 GRPOTrainer calls with the prompts, the sampled completions and every other dataset column (so `exact_match`
 reads the reference answer from its column). Completions arrive as text or as a one-message conversation.
-Adding a reward is one function and one line in REWARDS.
+Adding a reward is one function and one line in REWARDS; a config may also name a "module:factory" of its own
+package as `kind`. `reward_model` is registered for its name only: GRPO scores it with its reward model input.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from luban.core.config import StageConfig
+from luban.core.errors import UsageError
+from luban.core.registry import Registry
 
 RewardFn = Callable[..., list[float]]
 
@@ -23,12 +26,17 @@ RewardFn = Callable[..., list[float]]
 class RewardSpec(StageConfig):
     """One reward term. `weight` scales it in the sum GRPO optimises."""
 
-    kind: Literal["length", "regex", "keyword", "exact_match", "reward_model"]
+    kind: str = Field(description="length, regex, keyword, exact_match, reward_model, or a 'module:factory'")
     weight: float = 1.0
     target: int = Field(0, ge=0, description="length: wanted length in characters")
     pattern: str | None = Field(None, description="regex: Python regular expression the answer should match")
     words: list[str] = Field(default_factory=list, description="keyword: words the answer should contain")
     column: str = Field("reference", description="exact_match: dataset column with the reference answer")
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        return REWARDS.checked(v)
 
     @model_validator(mode="after")
     def _complete(self) -> RewardSpec:
@@ -89,8 +97,6 @@ def exact_match_reward(spec: RewardSpec) -> RewardFn:
 
     def exact_match(prompts: list[Any], completions: list[Any], **columns: Any) -> list[float]:
         if spec.column not in columns:
-            from luban.core.errors import UsageError
-
             raise UsageError(f"exact_match reward reads column '{spec.column}', which the dataset lacks",
                              f"set column: to one of {', '.join(k for k in columns if k != 'trainer_state')}")
         out = []
@@ -102,13 +108,22 @@ def exact_match_reward(spec: RewardSpec) -> RewardFn:
     return exact_match
 
 
-REWARDS: dict[str, Callable[[RewardSpec], RewardFn]] = {
+def reward_model_reward(spec: RewardSpec) -> RewardFn:
+    """Not a rule: GRPO scores `reward_model` terms with its reward model input (see `luban.train.grpo`)."""
+    raise UsageError("a reward_model reward is scored by a reward model, not a rule function",
+                     "use it in train.grpo with --input reward_model=NAME")
+
+
+REWARD_MODEL = "reward_model"
+REWARDS: Registry[Callable[[RewardSpec], RewardFn]] = Registry("reward", {
     "length": length_reward,
     "regex": regex_reward,
     "keyword": keyword_reward,
     "exact_match": exact_match_reward,
-}
+    REWARD_MODEL: reward_model_reward,
+})
 
 
 def build_reward(spec: RewardSpec) -> RewardFn:
-    return REWARDS[spec.kind](spec)
+    """The reward function of a rule reward (every kind but `reward_model`)."""
+    return REWARDS.get(spec.kind)(spec)

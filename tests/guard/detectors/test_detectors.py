@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from luban.core.errors import ConfigError
 from luban.guard.detectors import load, redact, scan
 from luban.guard.detectors.bank_card import luhn_ok
 from luban.guard.detectors.cn_id import valid_cn_id
@@ -56,5 +57,7 @@ def test_redact_mask_and_tag() -> None:
 
 
 def test_unknown_type_is_an_error() -> None:
-    with pytest.raises(ValueError, match="unknown PII type 'ssn'"):
+    with pytest.raises(ConfigError, match="unknown PII type 'ssn'.*known: email"):
         load(["ssn"])
+    with pytest.raises(ConfigError, match="unknown PII type 'emial'.*did you mean 'email'"):
+        load(["emial"])

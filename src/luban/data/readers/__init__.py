@@ -1,29 +1,42 @@
 """Readers: raw files (jsonl/json, csv/tsv, parquet, txt/md, html, pdf, docx) -> records.
 
 Inputs are files, folders (read recursively) and globs. One module per format, each a generator
-`read(src, text_field, opts) -> Iterator[Record]`, registered below by file suffix (adding a
-format is one module and one line). A reader never raises for bad content: it yields a
-quarantined record (file:line and reason) and goes on, so what was read before is never lost.
+`read(src, text_field, opts) -> Iterator[Record]`, registered below by name (`READERS`) and mapped
+from file suffixes (`SUFFIXES`): adding a format is one module and two lines. A reader never raises
+for bad content: it yields a quarantined record (file:line and reason) and goes on, so what was
+read before is never lost.
 """
 
 from __future__ import annotations
 
 import glob
-import importlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from luban.core.errors import NotFoundError
 from luban.core.hashing import sha256_file
+from luban.core.registry import Registry
 from luban.data import records as R
 from luban.data.readers.source import ReadOptions, SourceFile
+
+ReadFn = Callable[[SourceFile, str, ReadOptions], Iterator[R.Record]]
 
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv",
             ".parquet": "parquet", ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
             ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
-READERS = {"jsonl": "jsonl", "json": "json_doc", "csv": "delimited", "tsv": "delimited", "parquet": "parquet",
-           "txt": "text", "md": "text", "html": "html", "pdf": "pdf", "docx": "docx"}
+READERS: Registry[ReadFn] = Registry("reader", {
+    "jsonl": "luban.data.readers.jsonl:read",
+    "json": "luban.data.readers.json_doc:read",
+    "csv": "luban.data.readers.delimited:read",
+    "tsv": "luban.data.readers.delimited:read",
+    "parquet": "luban.data.readers.parquet:read",
+    "txt": "luban.data.readers.text:read",
+    "md": "luban.data.readers.text:read",
+    "html": "luban.data.readers.html:read",
+    "pdf": "luban.data.readers.pdf:read",
+    "docx": "luban.data.readers.docx:read",
+})
 
 __all__ = ["READERS", "SUFFIXES", "ReadOptions", "SourceFile", "expand_inputs", "open_source", "read_source"]
 
@@ -65,11 +78,6 @@ def open_source(path: Path) -> SourceFile:
     return SourceFile(path=path, name=display_name(path), sha256=sha256_file(path), fmt=fmt)
 
 
-def _reader(fmt: str) -> Callable[[SourceFile, str, ReadOptions], Iterator[R.Record]]:
-    module = importlib.import_module(f"luban.data.readers.{READERS[fmt]}")
-    return module.read  # type: ignore[no-any-return]
-
-
 def read_source(src: SourceFile, text_field: str = "text", opts: ReadOptions | None = None) -> Iterator[R.Record]:
     """All records of one file; unsupported types and reader crashes become quarantined records."""
     opts = opts or ReadOptions()
@@ -79,7 +87,7 @@ def read_source(src: SourceFile, text_field: str = "text", opts: ReadOptions | N
         return
     line = 0
     try:
-        for rec in _reader(src.fmt)(src, text_field, opts):
+        for rec in READERS.get(src.fmt)(src, text_field, opts):
             line = rec[R.LINE]
             yield rec
     except OSError as e:

@@ -8,12 +8,10 @@ Adding a detector is one module and one line in DETECTORS.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from luban.core.registry import Registry
 from luban.guard.detectors.base import Detector, Match
 
-DETECTORS: dict[str, str] = {
+DETECTORS: Registry[type[Detector]] = Registry("PII type", {
     "email": "luban.guard.detectors.email:Email",
     "cn_mobile": "luban.guard.detectors.phone:CNMobile",
     "cn_landline": "luban.guard.detectors.phone:CNLandline",
@@ -24,24 +22,17 @@ DETECTORS: dict[str, str] = {
     "ipv6": "luban.guard.detectors.ip:IPv6",
     "passport": "luban.guard.detectors.passport:Passport",
     "licence_plate": "luban.guard.detectors.plate:LicencePlate",
-}
+})
 
 __all__ = ["DETECTORS", "Detector", "Match", "load", "redact", "scan"]
 
 
-def load(types: list[str] | None = None) -> list[Any]:
-    """Detector instances for `types` (all when None); an unknown type raises ValueError."""
-    names = list(DETECTORS) if types is None else types
-    out = []
-    for name in names:
-        if name not in DETECTORS:
-            raise ValueError(f"unknown PII type '{name}' (known: {', '.join(DETECTORS)})")
-        module, attr = DETECTORS[name].split(":")
-        out.append(getattr(importlib.import_module(module), attr)())
-    return out
+def load(types: list[str] | None = None) -> list[Detector]:
+    """Detector instances for `types` (all when None); an unknown type is a ConfigError with a did-you-mean."""
+    return [DETECTORS.get(name)() for name in (DETECTORS.names() if types is None else types)]
 
 
-def scan(text: str, detectors: list[Any] | None = None) -> list[Match]:
+def scan(text: str, detectors: list[Detector] | None = None) -> list[Match]:
     found: list[tuple[int, Match]] = []
     for det in detectors if detectors is not None else load():
         found.extend((det.priority, m) for m in det.find(text))

@@ -7,18 +7,18 @@ from a `ModelSpec` and must satisfy `luban.serve.backends.base.Backend`.
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from pathlib import Path
 
-from luban.core.errors import UsageError
+from luban.core.registry import Registry
 from luban.serve.backends.base import Backend, ModelSpec
 
-BACKENDS: dict[str, str] = {
+BACKENDS: Registry[Callable[[ModelSpec], Backend]] = Registry("serving backend", {
     "hf": "luban.serve.backends.hf:HFBackend",
     "onnx": "luban.serve.backends.onnx:OnnxBackend",
     "llamacpp": "luban.serve.backends.llamacpp:LlamaCppBackend",
     "remote": "luban.serve.backends.remote:RemoteBackend",
-}
+})
 
 
 def detect_backend(source: str) -> str:
@@ -34,10 +34,5 @@ def detect_backend(source: str) -> str:
 
 
 def create_backend(spec: ModelSpec) -> Backend:
-    """Instantiate (not load) the backend named in `spec.backend`."""
-    if spec.backend not in BACKENDS:
-        raise UsageError(f"unknown serving backend '{spec.backend}'", f"use one of: {', '.join(BACKENDS)}")
-    module_name, _, cls_name = BACKENDS[spec.backend].partition(":")
-    cls = getattr(importlib.import_module(module_name), cls_name)
-    backend: Backend = cls(spec)
-    return backend
+    """Instantiate (not load) the backend named in `spec.backend` (a name above, or "module:Class")."""
+    return BACKENDS.get(spec.backend)(spec)
