@@ -85,8 +85,8 @@ def run_luban(out: Path, row: str, batch: int = HP["batch"]) -> dict[str, Any]:
     import pyarrow as pa
 
     from luban.core.config import build_config
+    from luban.core.shards import write_splits
     from luban.core.workspace import Workspace
-    from luban.data.shards import write_splits
     from luban.models.loading import ImportConfig, import_stage
     from luban.train.sft import SFTConfig, sft
 

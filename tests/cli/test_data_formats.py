@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from luban.cli import data
 from luban.cli.context import state
+from luban.core.shards import records
 from luban.core.workspace import Workspace
-from luban.data.shards import records
 
 
 @pytest.fixture

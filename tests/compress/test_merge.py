@@ -15,7 +15,7 @@ from luban.train.sft import SFTConfig, sft
 def adapter(ws, tiny_model_dir):
     import pyarrow as pa
 
-    from luban.data.shards import write_splits
+    from luban.core.shards import write_splits
 
     base = import_stage(ImportConfig(path=str(tiny_model_dir)), ws, name="base")
     rows = [{"messages": [{"role": "user", "content": f"q{i}"}, {"role": "assistant", "content": f"a{i}"}]}

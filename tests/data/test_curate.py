@@ -9,9 +9,9 @@ import pytest
 
 from luban.core.config import load_config
 from luban.core.errors import ConfigError, NotFoundError, UsageError
+from luban.core.shards import read_split
 from luban.core.workspace import Workspace
 from luban.data.curate import CurateConfig, curate
-from luban.data.shards import read_split
 
 
 def write_jsonl(path: Path, texts: list[str], extra_lines: list[str] = ()) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from luban.core import tables
 from luban.data import records as R
 from luban.data import spill as S
 from luban.data.spill import Spill
@@ -33,7 +34,7 @@ def test_types_are_what_converting_all_records_at_once_infers(tmp_path: Path) ->
     spill.extend(rows(2500))  # int 1 in one chunk, floats in all: double, as pa.array over all would say
     spill.close()
     assert spill.types == {"lang_score": pa.float64()}
-    table = R.typed_table(list(spill.records()), R.BASE_COLUMNS, spill.types)
+    table = tables.table(list(spill.records()), R.schema(R.BASE_COLUMNS, spill.types))
     assert table.schema == R.to_table(rows(2500)).schema
 
 

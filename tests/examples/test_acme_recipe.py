@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from luban.core.config import load_config
+from luban.core.shards import read_split
 from luban.core.workspace import Workspace
 from luban.data.curate import CurateConfig, curate
-from luban.data.shards import read_split
 
 ACME = Path(__file__).resolve().parents[2] / "examples" / "acme"
 

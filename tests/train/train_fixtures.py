@@ -5,8 +5,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 from luban.core.artifact import Artifact
+from luban.core.shards import write_splits
 from luban.core.workspace import Workspace
-from luban.data.shards import write_splits
 
 QA = [("What is the warranty of the X100?", "The X100 has a 2-year warranty."),
       ("When is support open?", "Support is open 9:00-18:00 on weekdays."),

@@ -28,10 +28,11 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from luban.core import progress
+from luban.core import progress, tables
 from luban.core.artifact import Artifact, artifact_parent, file_parent
 from luban.core.config import StageConfig, dump_config
 from luban.core.errors import UsageError
+from luban.core.shards import iter_batches, write_split_rows
 from luban.core.workspace import Workspace
 from luban.data import records as R
 from luban.data.executors import EXECUTORS, get_executor
@@ -40,7 +41,6 @@ from luban.data.ops.base import OpStats, duplicate, where
 from luban.data.ops.registry import OpSpec, parse_process
 from luban.data.readers import ReadOptions, SourceFile, expand_inputs, open_source, read_source
 from luban.data.recipe import DEFAULT_PROCESS, segments
-from luban.data.shards import iter_batches, write_split_records
 from luban.data.spill import Spill
 
 
@@ -111,13 +111,13 @@ def curate(cfg: CurateConfig, ws: Workspace, inputs: dict[str, Artifact] | None 
         parents = [file_parent(s.name, s.sha256, role="source") for s in sources]
         parents += [artifact_parent(a, role=role) for role, a in inputs.items()]
         with ws.create("dataset", name, stage="data.curate", config=dump_config(cfg), parents=parents) as p:
-            write_split_records(p.path, "train", train.batches(), R.BASE_COLUMNS, train.types)
+            write_split_rows(p.path, "train", train.batches(), R.schema(R.BASE_COLUMNS, train.types))
             train.remove()
-            types: dict[str, Any] = {}
+            types: tables.Schema = {}
             for spill in rejected:
-                R.merge_types(types, spill.types)
-            write_split_records(p.path, "rejected", (b for s in rejected for b in s.batches()), R.REJECT_COLUMNS,
-                                types)
+                tables.widen(types, spill.types)
+            write_split_rows(p.path, "rejected", (b for s in rejected for b in s.batches()),
+                             R.schema(R.REJECT_COLUMNS, types))
             p.stats.update(stats)
     assert p.result is not None
     return p.result

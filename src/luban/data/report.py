@@ -17,8 +17,8 @@ import numpy as np
 
 from luban.core.artifact import Artifact, artifact_parent
 from luban.core.errors import UsageError
+from luban.core.shards import read_split, split_names
 from luban.core.workspace import Workspace
-from luban.data.shards import read_split, split_names
 
 BINS = [0, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 50000, 10**9]
 

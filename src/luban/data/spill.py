@@ -12,7 +12,7 @@ Design choices:
 - a spill is written once, front to back, and read front to back, so a curation holds one chunk of
   records, never the corpus, and the page cache (not the process) holds what is on disk;
 - a spill knows the Arrow type of every public field beyond the split's own columns that it has seen
-  (`R.extra_types`, widened chunk by chunk), so a split can be written from it as Parquet, in row
+  (`tables.infer_types`, widened chunk by chunk), so a split can be written from it as Parquet, in row
   groups, with one schema and without a first pass to find the schema;
 - spills live in one temporary folder per curation (the workspace's `tmp/` unless the recipe's
   `spill_dir` says otherwise), removed when the curation ends, whether it succeeded or not.
@@ -27,6 +27,7 @@ from typing import BinaryIO
 
 import pyarrow as pa
 
+from luban.core import tables
 from luban.data import records as R
 
 CHUNK_ROWS = 1000  # records per pickled chunk: large enough to pickle fast, small enough to hold
@@ -56,7 +57,7 @@ class Spill:
         if not self._buffer:
             return
         assert self._file is not None, f"spill {self.path.name} is closed"
-        R.merge_types(self.types, R.extra_types(self._buffer, self.columns))
+        tables.widen(self.types, tables.infer_types(self._buffer, skip=self.columns))
         pickle.dump(self._buffer, self._file, protocol=5)
         self.rows += len(self._buffer)
         self._buffer = []

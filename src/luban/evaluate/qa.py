@@ -17,6 +17,7 @@ from luban.core.artifact import Artifact, artifact_parent, file_parent
 from luban.core.config import StageConfig, dump_config
 from luban.core.errors import UsageError
 from luban.core.hashing import sha256_file
+from luban.core.shards import has_split, records
 from luban.core.workspace import Workspace
 from luban.evaluate.generation import answer_questions
 from luban.evaluate.metrics import exact_match, rouge_l
@@ -36,9 +37,7 @@ class QAEvalConfig(StageConfig):
 def load_questions(cfg: QAEvalConfig, data: Artifact | None) -> list[dict[str, str]]:
     rows: list[dict[str, Any]]
     if data is not None:
-        from luban.data.shards import records
-
-        rows = records(data, "test") if (data.path / "data").glob("test-*.parquet") else records(data)
+        rows = records(data, "test") if has_split(data, "test") else records(data)
     elif cfg.questions:
         path = Path(cfg.questions)
         if not path.is_file():

@@ -56,7 +56,7 @@ def tiny_stage(cfg: TinyConfig, ws: Workspace, inputs: dict[str, Artifact] | Non
     parents = []
     texts: list[str] = []
     if "corpus" in inputs:
-        from luban.data.shards import read_split
+        from luban.core.shards import read_split
 
         art = inputs["corpus"]
         texts.extend(t for t in read_split(art, "train").column("text").to_pylist() if t)

@@ -17,6 +17,7 @@ from typing import Any
 
 from luban.core.artifact import Artifact
 from luban.core.errors import UsageError
+from luban.core.shards import read_split
 
 # What each kind of training data must hold, and how to say so.
 SCHEMAS: dict[str, dict[str, str]] = {
@@ -29,8 +30,6 @@ SCHEMAS: dict[str, dict[str, str]] = {
 
 def load_split(art: Artifact, kind: str, recipe: str, split: str = "train") -> Any:
     """The split as a `datasets.Dataset`, after checking it has the columns `kind` needs."""
-    from luban.data.shards import read_split
-
     table = read_split(art, split)
     have = table.column_names
     missing = [c for c in SCHEMAS[kind] if c not in have]

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from luban.core.artifact import Artifact, artifact_parent
 from luban.core.config import StageConfig, dump_config
 from luban.core.errors import UsageError
+from luban.core.shards import read_split
 from luban.core.workspace import Workspace
 from luban.models.loading import load_tokenizer
 from luban.train import preflight
@@ -94,8 +95,6 @@ def grpo(cfg: GRPOConfig, ws: Workspace, inputs: dict[str, Artifact], name: str 
 def load_prompts(art: Artifact, split: str) -> Any:
     """Conversational `prompt` column (+ `reference` from chat data, + any other columns of prompt data)."""
     from datasets import Dataset
-
-    from luban.data.shards import read_split
 
     table = read_split(art, split)
     rows: list[dict[str, Any]] = []

@@ -13,7 +13,10 @@ from pydantic import Field
 
 from luban.core.artifact import Artifact, artifact_parent
 from luban.core.config import StageConfig, dump_config
+from luban.core.errors import NotFoundError, UsageError
+from luban.core.shards import to_hf_dataset
 from luban.core.workspace import Workspace
+from luban.models.chat_templates import template_for_model
 from luban.models.loading import load_tokenizer
 from luban.train import preflight
 from luban.train.adapters import LoraSection, load_base
@@ -84,9 +87,6 @@ def _trainer(cfg: PretrainConfig, model: Any, tokenizer: Any, ds: Any, run_dir: 
 
 def _has_family(base_dir: Any) -> bool:
     """Pretraining needs no template, but the saved model should carry one when the catalog knows it."""
-    from luban.core.errors import NotFoundError
-    from luban.models.chat_templates import template_for_model
-
     try:
         template_for_model(base_dir)
         return True
@@ -95,9 +95,6 @@ def _has_family(base_dir: Any) -> bool:
 
 
 def _load_text_column(data: Artifact, cfg: PretrainConfig) -> Any:
-    from luban.core.errors import UsageError
-    from luban.data.shards import to_hf_dataset
-
     ds = to_hf_dataset(data, cfg.split)
     if cfg.text_column not in ds.column_names:
         raise UsageError(f"dataset '{data.name or data.short_id}' has columns {ds.column_names} but no "

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from luban.core.shards import records
 from luban.core.workspace import Workspace
 from luban.data.curate import CurateConfig, curate
-from luban.data.shards import records
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow

@@ -12,9 +12,9 @@ import pytest
 from luban.core.config import build_config
 from luban.core.errors import ConfigError, NotFoundError, UsageError
 from luban.core.hashing import sha256_file
+from luban.core.shards import records, split_names
 from luban.core.workspace import Workspace
 from luban.data.formats import FormatConfig, format_stage
-from luban.data.shards import records, split_names
 from luban.stages import get_stage
 
 

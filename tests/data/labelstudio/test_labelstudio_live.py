@@ -22,9 +22,9 @@ import httpx
 import pyarrow as pa
 import pytest
 
+from luban.core.shards import records, write_splits
 from luban.core.workspace import Workspace
 from luban.data.labelstudio import LabelStudioImportConfig, export_tasks, import_stage
-from luban.data.shards import records, write_splits
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 

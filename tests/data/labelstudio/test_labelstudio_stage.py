@@ -9,10 +9,10 @@ import pyarrow as pa
 import pytest
 
 from luban.core.errors import UsageError
+from luban.core.shards import records, write_splits
 from luban.core.workspace import Workspace
 from luban.data.labelstudio import LabelStudioImportConfig, export_tasks, import_stage
 from luban.data.labelstudio.tasks import classification_config, pairwise_tasks
-from luban.data.shards import records, write_splits
 
 
 def dataset(ws: Workspace, name: str, rows: list[dict]) -> None:

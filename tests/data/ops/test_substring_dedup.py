@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from luban.core.errors import ConfigError
+from luban.core.shards import records
 from luban.core.workspace import Workspace
 from luban.data.curate import CurateConfig, curate
 from luban.data.ops.dedup import windows
 from luban.data.ops.dedup.substring import SubstringDedup
 from luban.data.ops.registry import OpSpec, build
-from luban.data.shards import records
 
 FOOTER = "Copyright 2024 Acme Robotics. All rights reserved. Do not copy without permission."  # 82 chars
 ZH_FOOTER = "版权所有，未经艾可机器人公司书面许可，任何单位和个人不得转载、摘编或以其他方式使用本网站内容。"  # 47

@@ -20,9 +20,9 @@ import pyarrow.parquet as pq
 
 from luban.core.artifact import Artifact
 from luban.core.errors import NotFoundError, UsageError
+from luban.core.shards import read_split, split_names
 from luban.core.workspace import Workspace
 from luban.data.formats.validate import Rejected
-from luban.data.shards import read_split, split_names
 
 SUFFIXES = (".jsonl", ".ndjson", ".json", ".parquet", ".csv", ".tsv")
 Item = tuple[str, "dict[str, Any] | Rejected", str]  # where, record or why not, raw text for rejects

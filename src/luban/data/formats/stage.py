@@ -28,12 +28,12 @@ from luban.core.artifact import Artifact, artifact_parent, file_parent
 from luban.core.config import StageConfig, dump_config
 from luban.core.errors import UsageError
 from luban.core.hashing import sha256_file
+from luban.core.shards import write_splits
 from luban.core.workspace import Workspace
 from luban.data.formats import convert, sources
 from luban.data.formats.schemas import PARSERS, Example, detect
 from luban.data.formats.split import check_fractions, split_rows
 from luban.data.formats.validate import Rejected
-from luban.data.shards import write_splits
 
 SourceFormat = Literal["auto", "chat", "sharegpt", "alpaca", "preference", "pairwise", "text"]
 Target = Literal["chat", "sharegpt", "alpaca", "preference", "preference_chat", "text"]

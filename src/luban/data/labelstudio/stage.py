@@ -25,13 +25,13 @@ from luban.core.artifact import Artifact, artifact_parent, file_parent
 from luban.core.config import StageConfig, dump_config
 from luban.core.errors import UsageError
 from luban.core.hashing import sha256_file
+from luban.core.shards import read_split, write_splits
 from luban.core.workspace import Workspace
 from luban.data.formats.convert import REJECTED_SCHEMA
 from luban.data.formats.split import split_rows
 from luban.data.formats.validate import Rejected
 from luban.data.labelstudio import annotations as ls_annotations
 from luban.data.labelstudio import tasks
-from luban.data.shards import read_split, write_splits
 
 ROW_SCHEMAS = {
     "classification": pa.schema([("text", pa.string()), ("label", pa.string()), ("source", pa.string())]),

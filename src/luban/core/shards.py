@@ -1,26 +1,27 @@
-"""How a dataset artifact stores its records: Parquet shards per split.
+"""How a dataset artifact stores its rows: Parquet shards per split.
 
     data/<split>-00000.parquet, data/<split>-00001.parquet, ...
 
-Splits are free names (`train`, `validation`, `test`, `rejected`). Every later stage reads
-datasets through `read_split` / `to_hf_dataset`, never by globbing the folder itself.
+Splits are free names (`train`, `validation`, `test`, `rejected`). Every stage reads datasets through
+`read_split` / `iter_batches` / `to_hf_dataset`, never by globbing the folder itself, so the format
+lives here, in `core`, where every layer of the chain may use it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from luban.core import tables
 from luban.core.artifact import Artifact
 from luban.core.errors import NotFoundError
-from luban.data import records as R
 
 ROWS_PER_SHARD = 100_000
-ROWS_PER_GROUP = 10_000  # Parquet row group when writing from a stream of records: what is held at once
+ROWS_PER_GROUP = 10_000  # Parquet row group when writing from a stream of rows: what is held at once
 
 
 def write_split(folder: Path, split: str, table: pa.Table, rows_per_shard: int = ROWS_PER_SHARD) -> int:
@@ -37,20 +38,20 @@ def write_splits(folder: Path, splits: dict[str, pa.Table]) -> dict[str, int]:
     return {name: write_split(folder, name, table) for name, table in splits.items()}
 
 
-def write_split_records(folder: Path, split: str, batches: Iterable[list[R.Record]], columns: tuple[str, ...],
-                        types: dict[str, pa.DataType], rows_per_shard: int = ROWS_PER_SHARD,
-                        rows_per_group: int = ROWS_PER_GROUP) -> int:
-    """Stream record batches into the shards of `split`, one row group (`rows_per_group` records) in
-    memory at a time; every shard has `columns`, then the extra fields of `types`. Returns the row count."""
+def write_split_rows(folder: Path, split: str, batches: Iterable[list[tables.Row]],
+                     schema: Mapping[str, pa.DataType], rows_per_shard: int = ROWS_PER_SHARD,
+                     rows_per_group: int = ROWS_PER_GROUP) -> int:
+    """Stream row batches into the shards of `split`, one row group (`rows_per_group` rows) in memory
+    at a time; every shard has exactly the columns of `schema`. Returns the row count."""
     out = folder / "data"
     out.mkdir(parents=True, exist_ok=True)
     n = 0
     writer: pq.ParquetWriter | None = None
-    pending: list[R.Record] = []
+    pending: list[tables.Row] = []
 
     def flush() -> None:
         nonlocal writer
-        table = R.typed_table(pending, columns, types)
+        table = tables.table(pending, schema)
         if writer is None:
             writer = pq.ParquetWriter(out / f"{split}-{(n - len(pending)) // rows_per_shard:05d}.parquet", table.schema,
                                       compression="zstd")
@@ -58,8 +59,8 @@ def write_split_records(folder: Path, split: str, batches: Iterable[list[R.Recor
         pending.clear()
 
     for batch in batches:
-        for rec in batch:
-            pending.append(rec)
+        for row in batch:
+            pending.append(row)
             n += 1
             if n % rows_per_shard == 0:
                 flush()
@@ -80,6 +81,10 @@ def split_names(art: Artifact) -> list[str]:
     return sorted(names)
 
 
+def has_split(art: Artifact, split: str) -> bool:
+    return any((art.path / "data").glob(f"{split}-*.parquet"))
+
+
 def read_split(art: Artifact, split: str = "train") -> pa.Table:
     shards = sorted((art.path / "data").glob(f"{split}-*.parquet"))
     if not shards:
@@ -96,7 +101,7 @@ def to_hf_dataset(art: Artifact, split: str = "train") -> Any:
 
 
 def iter_batches(art: Artifact, split: str = "train", rows: int = ROWS_PER_GROUP) -> Iterator[list[dict[str, Any]]]:
-    """The split's records, `rows` at a time, shard by shard (never the whole split in memory)."""
+    """The split's rows, `rows` at a time, shard by shard (never the whole split in memory)."""
     shards = sorted((art.path / "data").glob(f"{split}-*.parquet"))
     if not shards:
         read_split(art, split)  # raises the NotFoundError that names the splits there are
