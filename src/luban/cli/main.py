@@ -72,6 +72,11 @@ def _mount_layers() -> None:
     app.command("engine")(serve.engine_command)
     app.command("run")(run.run)
     app.command("demo")(demo.demo)
+    from luban.cli import gateway as gateway_cli
+    from luban.cli import keys as keys_cli
+
+    app.command("gateway")(gateway_cli.gateway_command)
+    app.add_typer(keys_cli.app, name="keys")
     from luban.cli import prompts as prompts_cli  # gateway management: prompt templates
 
     app.add_typer(prompts_cli.app, name="prompts")

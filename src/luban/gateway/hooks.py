@@ -12,7 +12,15 @@ Design choices:
   implementation covers both shapes.
 - With no hook registered the gateway skips every point: `Hooks.empty` is checked once per call.
 - `CallContext` is a plain dataclass: hooks read and annotate it (`verdicts`, `response_headers`,
-  `response_fields`); it is the one record of a call that usage and audit write down.
+  `response_fields`); it is the one record of a call that usage and audit write down. It reaches
+  `post_call` for refused calls too (401, 403, 429, hooks' refusals): `status` and `error` say why, and
+  `key` is None when no valid key was given.
+- Answers with several choices (`n` > 1) pass through `on_chunk` / `flush` choice by choice; `ctx.choice`
+  says which, so that a hook holding text back keeps one window per choice.
+- Headers a hook wants on the answer must be set by the end of `pre_call` (a stream's headers leave
+  before its first chunk); `response_fields` are merged into a JSON answer and into a stream's first chunk.
+- Hooks that own resources (a batch writer, a database) get `start(env)` when the gateway starts and
+  `stop()` when it stops; `HookEnv` gives them the gateway's config, workspace, database and Redis URLs.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -64,12 +73,14 @@ class CallContext:
     upstream: str | None = None  # the upstream that answered
     upstream_model: str | None = None
     stream: bool = False
+    choice: int = 0  # the choice whose text `on_chunk` / `flush` are seeing
     status: int = 0
     error: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0  # in the price table's currency
     cache_hit: bool = False
+    output_refused: bool = False  # an output hook ended the answer with a Refusal
     latency_ms: float = 0.0
     ttft_ms: float | None = None
     verdicts: list[Verdict] = field(default_factory=list)
@@ -77,6 +88,17 @@ class CallContext:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_fields: dict[str, Any] = field(default_factory=dict)  # merged into the response's top level
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class HookEnv:
+    """What a hook may need from the gateway it runs in, given to `start`."""
+
+    config: Any  # the GatewayConfig
+    workspace: Path | None  # the workspace folder, when the gateway has one
+    db_url: str | None  # the gateway's SQLAlchemy URL (keys live there; usage may too); None: no database
+    redis_url: str | None
+    catalog: Any  # luban.gateway.providers.Catalog: prices, regions
 
 
 class Refusal(Exception):  # noqa: N818 - a decision, not a fault
@@ -102,6 +124,10 @@ class Hook(Protocol):
 
     name: str
 
+    async def start(self, env: HookEnv) -> None: ...
+
+    async def stop(self) -> None: ...
+
     async def pre_call(self, ctx: CallContext) -> None: ...
 
     def on_chunk(self, ctx: CallContext, text: str) -> str: ...
@@ -115,6 +141,12 @@ class BaseHook:
     """Does nothing at every point; hooks override the points they use."""
 
     name = "hook"
+
+    async def start(self, env: HookEnv) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
 
     async def pre_call(self, ctx: CallContext) -> None:
         return None
@@ -143,6 +175,14 @@ class Hooks:
 
     def add(self, hook: Hook) -> None:
         self.hooks.append(hook)
+
+    async def start(self, env: HookEnv) -> None:
+        for hook in self.hooks:
+            await hook.start(env)
+
+    async def stop(self) -> None:
+        for hook in reversed(self.hooks):
+            await hook.stop()
 
     async def pre_call(self, ctx: CallContext) -> None:
         for hook in self.hooks:
