@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,8 @@ class Workspace:
         self.root = Path(root or os.environ.get("LUBAN_WORKSPACE") or DEFAULT_ROOT).resolve()
         self._db_url = db_url or os.environ.get("LUBAN_DB_URL")
         self._index: Index | None = None
+        # called with each artifact a stage finishes here (the CLI adds the audit log's stage recorder)
+        self.listeners: builtins.list[Callable[[Artifact], None]] = []
 
     # -- set-up -----------------------------------------------------------------------------
     @property
@@ -107,6 +109,8 @@ class Workspace:
         try:
             yield pending
             pending.result = self._finish(pending)
+            for listener in self.listeners:
+                listener(pending.result)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

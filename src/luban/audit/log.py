@@ -1,0 +1,141 @@
+"""The audit log writer: append records to a chain off the caller's path, in durable batches.
+
+Design choices:
+- `append` only puts the record on a queue and returns a `Future` that resolves once the batch holding it
+  is committed (group commit): a caller that must not go on before its record is on disk waits on it; the
+  gateway does not wait, so a request never pays for the database.
+- One writer thread per log owns the chain head: it assigns seq, computes the hashes and commits a batch
+  of up to `batch` records in one transaction, as soon as the queue has any (no fixed delay to wait out).
+- Every `checkpoint_every` seconds (and at close) the head is signed; see signing.py.
+- A failed commit is retried with backoff and the records stay queued: nothing is dropped, and the
+  futures fail only when the log is closed before the store comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from luban.audit.record import GENESIS, canonical, chain_hash, columns
+from luban.audit.signing import Signer
+from luban.audit.store import AuditStore
+
+log = logging.getLogger("luban.audit")
+
+_STOP = object()
+
+
+def default_chain(role: str) -> str:
+    return f"{role}-{socket.gethostname()}-{os.getpid()}"
+
+
+class AuditLog:
+    """Appends records to the chain `chain` of `store`. Use as a context manager or call `close()`."""
+
+    def __init__(self, store: AuditStore, folder: Path, chain: str, batch: int = 2000,
+                 checkpoint_every: float = 60.0, signer: Signer | None = None) -> None:
+        self.store = store
+        self.chain = chain
+        self.batch = batch
+        self.checkpoint_every = checkpoint_every
+        self.signer = signer or Signer(folder)
+        head = store.head(chain)
+        self._seq, self._prev = head if head else (0, GENESIS)
+        self._signed_seq = self._seq
+        self._last_checkpoint = time.monotonic()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.failures = 0
+        self._thread = threading.Thread(target=self._run, name=f"audit-{chain}", daemon=True)
+        self._thread.start()
+
+    def append(self, record: dict[str, Any]) -> Future[int]:
+        """Queue `record` (a flat JSON-able dict with at least `ts` and `kind`); the future gives its seq."""
+        record.setdefault("ts", time.time())
+        record.setdefault("kind", "event")
+        fut: Future[int] = Future()
+        self._queue.put((record, fut))
+        return fut
+
+    def flush(self) -> None:
+        """Block until every record queued so far is committed."""
+        fut: Future[int] = Future()
+        self._queue.put((None, fut))
+        fut.result()
+
+    def close(self) -> None:
+        if not self._thread.is_alive():
+            return
+        self._queue.put(_STOP)
+        self._thread.join()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the writer thread -------------------------------------------------------------------------
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            items = [self._queue.get()]
+            while len(items) < self.batch:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if any(item is _STOP for item in items):
+                stop = True
+                items = [item for item in items if item is not _STOP]
+            self._commit(items, final=stop)
+            if stop or time.monotonic() - self._last_checkpoint >= self.checkpoint_every:
+                self._checkpoint()
+
+    def _commit(self, items: list[Any], final: bool) -> None:
+        rows, done = [], []
+        seq, prev = self._seq, self._prev
+        for record, fut in items:
+            if record is None:  # a flush marker
+                done.append((fut, 0))
+                continue
+            seq += 1
+            body = canonical(record)
+            digest = chain_hash(prev, body)
+            rows.append({"chain": self.chain, "seq": seq, "body": body, "prev": prev, "hash": digest,
+                         **columns(record)})
+            prev = digest
+            done.append((fut, seq))
+        delay = 0.05
+        while rows:
+            try:
+                self.store.append(rows)
+                break
+            except Exception as err:  # noqa: BLE001 - the store may be down; keep the records and retry
+                self.failures += 1
+                log.warning("audit store write failed (%s); retrying in %.2f s", err.__class__.__name__, delay)
+                if final and self.failures > 50:
+                    for fut, _ in done:
+                        fut.set_exception(err)
+                    return
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        self._seq, self._prev = seq, prev
+        for fut, s in done:
+            fut.set_result(s)
+
+    def _checkpoint(self) -> None:
+        self._last_checkpoint = time.monotonic()
+        if self._seq == self._signed_seq:
+            return
+        try:
+            self.store.add_checkpoint(self.signer.sign(self.chain, self._seq, "head", self._prev, time.time()))
+            self._signed_seq = self._seq
+        except Exception as err:  # noqa: BLE001 - retried at the next interval
+            log.warning("audit checkpoint failed (%s); will retry", err.__class__.__name__)
