@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from rich.console import Console
@@ -20,6 +21,10 @@ class CLIState:
     def workspace(self) -> Workspace:
         if self._ws is None:
             self._ws = Workspace(self.workspace_path, self.db_url)
+            if os.environ.get("LUBAN_AUDIT_STAGES", "1") != "0":
+                from luban.audit.stages import attach
+
+                attach(self._ws)  # every stage run through the CLI lands in the audit log
         return self._ws
 
 

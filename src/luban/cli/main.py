@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 
 from luban import __version__
-from luban.cli import config_cmd, models, workspace
+from luban.cli import audit, config_cmd, models, workspace
 from luban.cli.context import err_console, state
 from luban.core.errors import LubanError
 
@@ -59,6 +59,7 @@ app.command("rm")(workspace.rm)
 app.command("gc")(workspace.gc)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(models.app, name="models")
+app.add_typer(audit.app, name="audit")
 
 
 def _mount_layers() -> None:
