@@ -1,0 +1,132 @@
+"""The audit hook: every gateway call, answered or refused, becomes a record in this replica's hash chain.
+
+gateway.yaml:
+
+    hooks:
+      - use: audit
+        with: {text: hash, durable: false, burst_per_second: 50}
+
+Design choices:
+- `post_call` builds a flat record from the `CallContext` and hands it to `AuditLog.append`, which only
+  queues it: the writer thread hashes and commits in batches. With `durable: true` the handler also waits
+  for the commit (the client already has its answer; only the handler's task waits).
+- Prompts and answers: `text: none` (default is `hash`) keeps neither; `hash` keeps their SHA-256 (proof
+  of what was said, without the words); `mask` keeps them with personal information masked by the guard's
+  detectors. Answers are collected from `on_chunk` only when text is kept, so the default costs nothing.
+  Put this hook last, so it records what the client was actually sent.
+- One chain per replica (see luban.audit.store); the store is the gateway's database when it has one
+  (PostgreSQL for replicas), else `<workspace>/audit/audit.db`.
+- Anomalies: refused keys (401), scope and quota refusals (403/429), blocked content, and bursts (more
+  than `burst_per_second` calls of one key within a second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from luban.audit import AuditLog, default_chain, open_store
+from luban.audit.record import action_of
+from luban.core.errors import ConfigError
+from luban.gateway.hooks import BaseHook, CallContext, HookEnv
+from luban.guard.detectors import load, redact, scan
+
+TEXT_MODES = ("none", "hash", "mask")
+
+
+class AuditHook(BaseHook):
+    name = "audit"
+
+    def __init__(self, text: str = "hash", durable: bool = False, url: str | None = None,
+                 chain: str | None = None, checkpoint_every: float = 60.0, burst_per_second: int = 50) -> None:
+        if text not in TEXT_MODES:
+            raise ConfigError(f"audit hook: text must be one of {', '.join(TEXT_MODES)}, got '{text}'")
+        self.text = text
+        self.durable = durable
+        self.url = url
+        self.chain = chain
+        self.checkpoint_every = checkpoint_every
+        self.burst_per_second = burst_per_second
+        self.log: AuditLog | None = None
+        self._recent: dict[str, deque[float]] = {}
+        self._detectors = load() if text == "mask" else []
+
+    async def start(self, env: HookEnv) -> None:
+        root = env.workspace or Path(os.environ.get("LUBAN_WORKSPACE", "luban-ws"))
+        folder = Path(root) / "audit"
+        url = self.url or os.environ.get("LUBAN_AUDIT_URL") or (env.db_url if _shared(env.db_url) else None)
+        store = await asyncio.to_thread(open_store, folder, url)
+        self.log = AuditLog(store, folder, self.chain or default_chain("gateway"),
+                            checkpoint_every=self.checkpoint_every)
+
+    async def stop(self) -> None:
+        if self.log is not None:
+            await asyncio.to_thread(self.log.close)
+
+    def on_chunk(self, ctx: CallContext, text: str) -> str:
+        if self.text != "none" and text:
+            answers = ctx.extra.setdefault("audit_answer", {})
+            answers[ctx.choice] = answers.get(ctx.choice, "") + text
+        return text
+
+    async def post_call(self, ctx: CallContext) -> None:
+        if self.log is None:
+            return
+        fut = self.log.append(self.record(ctx))
+        if self.durable:
+            await asyncio.wrap_future(fut)
+
+    def record(self, ctx: CallContext) -> dict[str, Any]:
+        verdicts = [{"action": v.action, "scanner": v.scanner, "category": v.category, "reason": v.reason,
+                     "stage": v.stage} for v in ctx.verdicts]
+        key = ctx.key
+        rec: dict[str, Any] = {
+            "ts": ctx.started, "kind": "auth" if ctx.status == 401 else "call", "request_id": ctx.request_id,
+            "route": ctx.route, "key_id": key.id if key else None, "role": key.role if key else None,
+            "app": key.app if key else None, "source_ip": ctx.client_ip,
+            "purpose": ctx.purpose or (key.purpose if key else None),
+            "model": ctx.model or None, "upstream": ctx.upstream, "upstream_model": ctx.upstream_model,
+            "status": ctx.status, "action": action_of(verdicts, ctx.status), "error": ctx.error,
+            "stream": ctx.stream, "cache_hit": ctx.cache_hit, "prompt_tokens": ctx.prompt_tokens,
+            "completion_tokens": ctx.completion_tokens, "cost": ctx.cost, "latency_ms": round(ctx.latency_ms, 3),
+            "verdicts": verdicts, "anomalies": self.anomalies(ctx, verdicts),
+        }
+        if self.text != "none":
+            rec["prompt"] = self._keep(orjson.dumps(ctx.body.get("messages", ctx.body.get("prompt", ""))).decode())
+            answers = ctx.extra.get("audit_answer", {})
+            rec["answer"] = [self._keep(answers[i]) for i in sorted(answers)]
+        return rec
+
+    def anomalies(self, ctx: CallContext, verdicts: list[dict[str, Any]]) -> list[str]:
+        found = list(ctx.anomalies)
+        if ctx.status == 401:
+            found.append("auth_failure")
+        elif ctx.status in (403, 429):
+            found.append("refused_" + ("scope" if ctx.status == 403 else "limit"))
+        if any(v["action"] == "block" for v in verdicts):
+            found.append("blocked_content")
+        if ctx.key is not None and self._burst(ctx.key.id, ctx.started):
+            found.append("burst")
+        return found
+
+    def _burst(self, key_id: str, now: float) -> bool:
+        window = self._recent.setdefault(key_id, deque())
+        window.append(now)
+        while window and window[0] < now - 1.0:
+            window.popleft()
+        return len(window) > self.burst_per_second
+
+    def _keep(self, text: str) -> str:
+        if self.text == "hash":
+            return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        return redact(text, scan(text, self._detectors), "mask")
+
+
+def _shared(db_url: str | None) -> bool:
+    return bool(db_url) and not str(db_url).startswith("sqlite")
