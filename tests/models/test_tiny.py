@@ -63,29 +63,44 @@ def test_sliding_window_option_mixes_window_and_full_layers(tmp_path):
         build_tiny(TEXTS, tmp_path / "x", arch="llama", size="test", sliding_window=8)
 
 
-def test_corpus_files_are_read_as_data_curate_reads_them(tmp_path):
-    from luban.models.tiny import corpus_files, corpus_texts
+def test_tiny_stage_learns_the_corpus_dataset_and_records_it_as_parent(ws):
+    import pyarrow as pa
 
-    (tmp_path / "faq.md").write_text("# Warranty\n\nThe X100 has a 2-year warranty.\n", encoding="utf-8")
-    (tmp_path / "page.html").write_text("<html><body><p>Returns within 30 days.</p></body></html>")
-    (tmp_path / "chats.jsonl").write_text(json.dumps({"id": "c-1", "messages": [
-        {"role": "user", "content": "保修期多久?"}, {"role": "assistant", "content": "两年。"}]}) + "\n")
-    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    files = corpus_files([str(tmp_path)])
-    assert [f.path.name for f in files] == ["chats.jsonl", "faq.md", "logo.png", "page.html"]
-    assert all(len(f.sha256) == 64 for f in files)
-    texts = list(corpus_texts(files))
-    assert texts == ["保修期多久?\n两年。", "# Warranty\n\nThe X100 has a 2-year warranty.",
-                     "Returns within 30 days."]
-
-
-def test_tiny_stage_records_each_corpus_file_with_its_hash(tmp_path, ws):
-    from luban.core.hashing import sha256_file
+    from luban.core.shards import write_splits
     from luban.models.tiny import TinyConfig, tiny_stage
 
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("\n".join(TEXTS), encoding="utf-8")
-    art = tiny_stage(TinyConfig(size="test", vocab_size=400, corpus=[str(corpus)]), ws, name="t")
+    with ws.create("dataset", "corpus", "test") as p:
+        write_splits(p.path, {"train": pa.table({"text": TEXTS + [None, ""]}), "rejected": pa.table({"text": ["x"]})})
+    corpus = p.result
+    art = tiny_stage(TinyConfig(size="test", vocab_size=400), ws, {"corpus": corpus}, name="t")
     [parent] = art.manifest.parents
-    assert parent.type == "file" and parent.path == str(corpus) and parent.sha256 == sha256_file(corpus)
-    assert art.manifest.stats["corpus_texts"] == 1
+    assert (parent.type, parent.role, parent.id) == ("artifact", "corpus", corpus.id)
+    assert art.manifest.stats["corpus_texts"] == len(TEXTS)  # empty and null rows are not documents
+    tok = load_tokenizer(art.path)
+    assert tok.decode(tok("扫地机器人", add_special_tokens=False)["input_ids"]) == "扫地机器人"
+
+
+def test_tiny_stage_takes_texts_from_python_callers(ws):
+    from luban.models.tiny import TinyConfig, tiny_stage
+
+    art = tiny_stage(TinyConfig(size="test", vocab_size=400), ws, texts=TEXTS)
+    assert art.manifest.parents == [] and art.manifest.stats["corpus_texts"] == len(TEXTS)
+
+
+def test_tiny_stage_without_a_corpus_or_a_text_column_says_what_to_give(ws):
+    import pyarrow as pa
+
+    from luban.core.config import build_config
+    from luban.core.errors import ConfigError, UsageError
+    from luban.core.shards import write_splits
+    from luban.models.tiny import TinyConfig, tiny_stage
+
+    with pytest.raises(UsageError, match="no corpus") as e:
+        tiny_stage(TinyConfig(size="test"), ws)
+    assert "from: {corpus:" in e.value.hint
+    with ws.create("dataset", "chat", "test") as p:
+        write_splits(p.path, {"train": pa.table({"messages": ["hi"]})})
+    with pytest.raises(UsageError, match=r"has columns \['messages'\] but no text_column 'text'"):
+        tiny_stage(TinyConfig(size="test"), ws, {"corpus": p.result})
+    with pytest.raises(ConfigError, match="unknown key 'corpus'"):  # files are curated first, then given
+        build_config(TinyConfig, {"corpus": ["docs/"]})

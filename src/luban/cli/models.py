@@ -26,7 +26,8 @@ def tiny(corpus: list[str] = typer.Option(..., "--corpus", "-c", help="text file
 
     Example: luban models tiny --corpus examples/acme/raw --out tiny-qwen --arch qwen2
     """
-    from luban.models.tiny import SIZES, build_tiny, corpus_files, corpus_texts
+    from luban.data.readers import expand_inputs, open_source, read_texts
+    from luban.models.tiny import SIZES, build_tiny
 
     if arch not in ("llama", "qwen2"):
         raise UsageError(f"unknown --arch '{arch}'", "use llama or qwen2")
@@ -34,9 +35,9 @@ def tiny(corpus: list[str] = typer.Option(..., "--corpus", "-c", help="text file
         raise UsageError(f"unknown --size '{size}'", f"use one of {', '.join(SIZES)}")
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"output directory {out} is not empty", "choose a new --out")
-    files = corpus_files(corpus)
+    files = [open_source(p) for p in expand_inputs(corpus)]
     with console.status(f"training a tokenizer on {len(files)} files and building a {arch} model"):
-        stats = build_tiny(corpus_texts(files), out, arch=arch, size=size, vocab_size=vocab_size, seed=seed)
+        stats = build_tiny(read_texts(files), out, arch=arch, size=size, vocab_size=vocab_size, seed=seed)
     console.print(f"[green]✓[/green] {arch} model with {stats['parameters']:,} parameters and a "
                   f"{stats['vocab_size']:,}-token vocabulary in {out}")
 

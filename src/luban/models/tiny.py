@@ -5,24 +5,25 @@ Tests and the demo use it in place of hub weights. Nothing here is special-cased
 directory has config.json, model.safetensors, tokenizer.json, tokenizer_config.json (with the chat
 template) and generation_config.json, exactly what a Qwen2.5 or Llama 3 download has, and it is
 loaded by the same `from_pretrained(path)` calls.
+
+The kit takes texts (`build_tiny`) or a dataset artifact (`tiny_stage`), never raw files: reading
+files is the data layer's work (`luban models tiny --corpus` reads them with `luban.data.readers`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
-from luban.core.artifact import Artifact, artifact_parent, file_parent
+from luban.core.artifact import Artifact, artifact_parent
 from luban.core.config import StageConfig, dump_config
 from luban.core.errors import UsageError
+from luban.core.shards import read_split
 from luban.core.workspace import Workspace
 from luban.models.chat_templates import get_template, template_text
-
-if TYPE_CHECKING:
-    from luban.data.readers import SourceFile
 
 # Architecture sizes. `demo` trains usefully on 2 CPU cores in about a minute; `bench50m` is the
 # ~50M-parameter model of the serving benchmark.
@@ -37,6 +38,9 @@ SIZES: dict[str, dict[str, int]] = {
 
 
 class TinyConfig(StageConfig):
+    """A tiny model. Its tokenizer trains on the `text` column of the `corpus` dataset (role `corpus`,
+    as made by `data.curate`); Python callers may pass texts instead (`tiny_stage(..., texts=...)`)."""
+
     arch: Literal["llama", "qwen2"] = "qwen2"
     size: Literal["test", "demo", "bench50m"] = "demo"
     vocab_size: int | None = Field(None, ge=300, description="override the size's vocabulary")
@@ -45,52 +49,37 @@ class TinyConfig(StageConfig):
     num_hidden_layers: int | None = Field(None, ge=1, description="override the size's depth")
     sliding_window: int | None = Field(None, ge=1, description="qwen2 only: upper half of the layers attend "
                                        "to this many last positions (Qwen2's use_sliding_window)")
-    corpus: list[str] = Field(default_factory=list, description="text files, folders or globs")
+    split: str = "train"
+    text_column: str = "text"
     seed: int = 0
 
 
 def tiny_stage(cfg: TinyConfig, ws: Workspace, inputs: dict[str, Artifact] | None = None,
-               name: str | None = None) -> Artifact:
-    """Pipeline stage: build a tiny model from a corpus dataset artifact and/or corpus files."""
+               name: str | None = None, *, texts: Iterable[str] = ()) -> Artifact:
+    """Pipeline stage: build a tiny model whose tokenizer learns the corpus dataset `inputs["corpus"]`
+    (its `text_column` of `split`) and/or `texts`. Lineage: the corpus dataset, role "corpus"."""
     inputs = inputs or {}
+    corpus: list[str] = [t for t in texts if t]
     parents = []
-    texts: list[str] = []
     if "corpus" in inputs:
-        from luban.core.shards import read_split
-
         art = inputs["corpus"]
-        texts.extend(t for t in read_split(art, "train").column("text").to_pylist() if t)
+        table = read_split(art, cfg.split)
+        if cfg.text_column not in table.column_names:
+            raise UsageError(f"dataset '{art.name or art.short_id}' has columns {table.column_names} but no "
+                             f"text_column '{cfg.text_column}'", "set text_column to the column holding documents")
+        corpus.extend(t for t in table.column(cfg.text_column).to_pylist() if t)
         parents.append(artifact_parent(art, "corpus"))
-    files = corpus_files(cfg.corpus) if cfg.corpus else []
-    parents.extend(file_parent(f.path, f.sha256) for f in files)
-    texts.extend(corpus_texts(files))
+    if not corpus:
+        raise UsageError("models.tiny has no corpus to train its tokenizer on",
+                         "give it a curated dataset: `from: {corpus: <dataset>}`")
     with ws.create("model", name, "models.tiny", dump_config(cfg), parents=parents) as pending:
-        stats = build_tiny(texts, pending.path, arch=cfg.arch, size=cfg.size, vocab_size=cfg.vocab_size,
+        stats = build_tiny(corpus, pending.path, arch=cfg.arch, size=cfg.size, vocab_size=cfg.vocab_size,
                            max_position_embeddings=cfg.max_position_embeddings, seed=cfg.seed,
                            hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_hidden_layers,
                            sliding_window=cfg.sliding_window)
         pending.stats.update(stats)
     assert pending.result is not None
     return pending.result
-
-
-def corpus_files(patterns: list[str]) -> list[SourceFile]:
-    """Files named directly, found under folders, or matched by globs, each with its hash; error when none.
-
-    The same expansion as `data.curate` (`luban.data.readers.expand_inputs`)."""
-    from luban.data.readers import expand_inputs, open_source
-
-    return [open_source(p) for p in expand_inputs(patterns)]
-
-
-def corpus_texts(sources: Iterable[SourceFile]) -> Iterator[str]:
-    """The text of each file as `data.curate` reads it: HTML without its tags, chat JSON lines as their
-    turns, any encoding; what cannot be read is skipped (a tokenizer needs no quarantine)."""
-    from luban.data import records as R
-    from luban.data.readers import read_source
-
-    for src in sources:
-        yield from (rec[R.TEXT] for rec in read_source(src) if R.REASON not in rec)
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int, template: str) -> Any:

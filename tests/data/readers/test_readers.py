@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from luban.data.readers import ReadOptions, expand_inputs, open_source, read_source
+from luban.data.readers import ReadOptions, expand_inputs, open_source, read_source, read_texts
 
 
 def read(path: Path, **opts: object) -> tuple[list[dict], list[dict]]:
@@ -146,3 +146,16 @@ def test_expand_inputs_files_folders_globs(tmp_path: Path, monkeypatch: pytest.M
         (tmp_path / name).write_text("x")
     assert [p.as_posix() for p in expand_inputs(["d"])] == ["d/a.txt", "d/sub/b.jsonl"]
     assert [p.as_posix() for p in expand_inputs(["d/**/*.jsonl", "d/sub/b.jsonl"])] == ["d/sub/b.jsonl"]
+
+
+def test_read_texts_gives_what_curate_reads_and_skips_what_it_cannot(tmp_path: Path) -> None:
+    (tmp_path / "faq.md").write_text("# Warranty\n\nThe X100 has a 2-year warranty.\n", encoding="utf-8")
+    (tmp_path / "page.html").write_text("<html><body><p>Returns within 30 days.</p></body></html>")
+    (tmp_path / "chats.jsonl").write_text(json.dumps({"id": "c-1", "messages": [
+        {"role": "user", "content": "保修期多久?"}, {"role": "assistant", "content": "两年。"}]}) + "\n")
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    files = [open_source(p) for p in expand_inputs([str(tmp_path)])]
+    assert [f.path.name for f in files] == ["chats.jsonl", "faq.md", "logo.png", "page.html"]
+    assert list(read_texts(files)) == ["保修期多久?\n两年。", "# Warranty\n\nThe X100 has a 2-year warranty.",
+                                       "Returns within 30 days."]
+

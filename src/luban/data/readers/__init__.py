@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from luban.core.errors import NotFoundError
@@ -38,7 +38,8 @@ READERS: Registry[ReadFn] = Registry("reader", {
     "docx": "luban.data.readers.docx:read",
 })
 
-__all__ = ["READERS", "SUFFIXES", "ReadOptions", "SourceFile", "expand_inputs", "open_source", "read_source"]
+__all__ = ["READERS", "SUFFIXES", "ReadOptions", "SourceFile", "expand_inputs", "open_source", "read_source",
+           "read_texts"]
 
 
 def display_name(path: Path) -> str:
@@ -94,3 +95,10 @@ def read_source(src: SourceFile, text_field: str = "text", opts: ReadOptions | N
         yield src.quarantine(line, f"read error: {e.strerror or e}")
     except Exception as e:  # a reader bug must not lose the records already read  # noqa: BLE001
         yield src.quarantine(line, f"reader failed: {type(e).__name__}: {str(e)[:200]}")
+
+
+def read_texts(sources: Iterable[SourceFile], text_field: str = "text") -> Iterator[str]:
+    """The text of every record of `sources` as `data.curate` reads it (HTML without its tags, chat JSON
+    lines as their turns, any encoding); what cannot be read is skipped: a tokenizer needs no quarantine."""
+    for src in sources:
+        yield from (rec[R.TEXT] for rec in read_source(src, text_field) if R.REASON not in rec)
