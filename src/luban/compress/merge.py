@@ -1,8 +1,9 @@
 """Merge a LoRA/DoRA adapter into its base model and export a standard Hugging Face directory.
 
 Design choices:
-- the base is found through the adapter artifact's lineage (parent of role "base"), else through
-  `base_model_name_or_path` in adapter_config.json, so an adapter trained elsewhere merges too;
+- the base is found as serving finds it (`luban.models.loading.adapter_base`): the adapter artifact's
+  lineage (parent of role "base"), else `base_model_name_or_path` in adapter_config.json, so an
+  adapter trained elsewhere merges too;
 - merging happens in float32 and is verified: logits of the merged model on a probe batch must match the
   unmerged base+adapter within `tolerance` (1e-4 by default), or the stage fails and writes nothing;
 - the export carries tokenizer, chat template and generation config, so it serves as it is.
@@ -10,18 +11,16 @@ Design choices:
 
 from __future__ import annotations
 
-import json
 import shutil
-from pathlib import Path
 
 from pydantic import Field
 
 from luban.core.artifact import Artifact, artifact_parent
 from luban.core.config import StageConfig, dump_config
-from luban.core.errors import NotFoundError, StageError, UsageError
+from luban.core.errors import StageError, UsageError
 from luban.core.progress import task
 from luban.core.workspace import Workspace
-from luban.models.loading import check_model_dir, is_adapter, load_tokenizer
+from luban.models.loading import adapter_base, check_model_dir, is_adapter, load_tokenizer
 
 PROBE = ["Hello, how can I help you today?", "保修期是多久？", "The quick brown fox jumps over the lazy dog."]
 
@@ -42,7 +41,7 @@ def merge_stage(cfg: MergeConfig, ws: Workspace, inputs: dict[str, Artifact], na
     if not is_adapter(adapter.path):
         raise UsageError(f"model '{adapter.name or adapter.short_id}' is not an adapter (no adapter_config.json)",
                          "merge takes the output of `luban train sft` with method lora or qlora")
-    base_dir, base_art = find_base(adapter, ws)
+    base_dir, base_art = adapter_base(adapter, ws)
     check_model_dir(base_dir)
     tokenizer = load_tokenizer(adapter.path)
     if tokenizer.pad_token is None:  # Llama-style tokenizers ship none; the probe batch needs one
@@ -74,23 +73,3 @@ def merge_stage(cfg: MergeConfig, ws: Workspace, inputs: dict[str, Artifact], na
         t.advance()
     assert p.result is not None
     return p.result
-
-
-def find_base(adapter: Artifact, ws: Workspace) -> tuple[Path, Artifact | None]:
-    """The base model directory of an adapter: lineage first, then adapter_config.json."""
-    parent = adapter.parent("base")
-    if parent is not None and parent.id and ws.exists(parent.id):
-        art = ws.get(parent.id)
-        return art.path, art
-    conf = json.loads((adapter.path / "adapter_config.json").read_text(encoding="utf-8"))
-    ref = conf.get("base_model_name_or_path") or ""
-    if ref and Path(ref).is_dir():
-        return Path(ref), None
-    if ref and ws.exists(ref):
-        art = ws.get(ref)
-        return art.path, art
-    raise NotFoundError(f"the base model of adapter '{adapter.name or adapter.short_id}' is not available "
-                        f"(lineage has none, base_model_name_or_path={ref!r})",
-                        "import the base model into the workspace (`luban models import`) and merge again")
-
-

@@ -7,6 +7,7 @@ clear line instead of a stack trace from deep inside `from_pretrained`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,43 @@ def resolve_model_dir(ref: str | Path, ws: Workspace | None = None) -> Path:
 
 def is_adapter(path: Path) -> bool:
     return (path / "adapter_config.json").is_file()
+
+
+def adapter_base(adapter: Artifact | Path, ws: Workspace | None = None) -> tuple[Path, Artifact | None]:
+    """The base model of a LoRA adapter: its directory and, when the workspace holds it, its artifact.
+
+    Found in the adapter artifact's lineage first (the parent of role "base"), then through
+    `base_model_name_or_path` in adapter_config.json: a directory, or an artifact name or id, so an
+    adapter trained elsewhere finds its base too. NotFoundError when neither is available."""
+    path = adapter.path if isinstance(adapter, Artifact) else Path(adapter)
+    if not is_adapter(path):
+        raise UsageError(f"{path} is not a LoRA adapter (no adapter_config.json)",
+                         "point at the output of `luban train sft` with method lora or qlora")
+    art = adapter if isinstance(adapter, Artifact) else _artifact_at(path)
+    parent = art.parent("base") if art is not None else None
+    if parent is not None and parent.id and ws is not None and ws.exists(parent.id):
+        base = ws.get(parent.id)
+        return base.path, base
+    try:
+        conf = json.loads((path / "adapter_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise UsageError(f"cannot read {path / 'adapter_config.json'}: {e}", "fix or re-create the adapter") from None
+    ref = str(conf.get("base_model_name_or_path") or "") if isinstance(conf, dict) else ""
+    if ref and Path(ref).is_dir():
+        return Path(ref), None
+    if ref and ws is not None and ws.exists(ref):
+        base = ws.get(ref)
+        return base.path, base
+    name = art.name or art.short_id if art is not None else str(path)
+    raise NotFoundError(f"the base model of adapter '{name}' is not available (lineage has none in this "
+                        f"workspace, base_model_name_or_path={ref!r})",
+                        "import the base model into the workspace (`luban models import`), or fix "
+                        "base_model_name_or_path in adapter_config.json")
+
+
+def _artifact_at(path: Path) -> Artifact | None:
+    """The artifact stored at `path`, when it is one (it has a manifest)."""
+    return Artifact.load(path) if (path / "manifest.json").is_file() else None
 
 
 def check_model_dir(path: Path, need_weights: bool = True) -> None:

@@ -9,13 +9,13 @@ name, else the directory (or file) name. A LoRA adapter reference is attached to
 
 from __future__ import annotations
 
-import json
 import signal
 from pathlib import Path
 from typing import Any
 
 from luban.core.errors import StageError, UsageError
 from luban.core.workspace import Workspace
+from luban.models.loading import adapter_base, resolve_model_dir
 from luban.serve.backends.base import ModelSpec
 from luban.serve.backends.registry import detect_backend
 from luban.serve.limits import Limits
@@ -31,23 +31,8 @@ def _resolve(ref: str, ws: Workspace | None) -> tuple[str, str, Path | None]:
     if ws is not None and ws.exists(ref):
         art = ws.get(ref)
         return str(art.path), art.name or art.short_id, art.path
-    from luban.models.loading import resolve_model_dir
-
     resolved = resolve_model_dir(ref, ws)  # raises the one-line NotFoundError
     return str(resolved), resolved.name, None
-
-
-def _adapter_base(path: Path, ws: Workspace | None) -> str:
-    manifest = path / "manifest.json"
-    if manifest.is_file() and ws is not None:
-        for parent in json.loads(manifest.read_text()).get("parents", []):
-            if parent.get("role") == "base" and parent.get("id") and ws.exists(parent["id"]):
-                return str(ws.get(parent["id"]).path)
-    base = json.loads((path / "adapter_config.json").read_text()).get("base_model_name_or_path")
-    if base and Path(base).is_dir():
-        return str(base)
-    raise UsageError(f"cannot find the base model of adapter {path}",
-                     "serve it from a workspace adapter artifact or fix base_model_name_or_path")
 
 
 def model_specs(refs: list[str], ws: Workspace | None = None, names: list[str] | None = None,
@@ -68,7 +53,7 @@ def model_specs(refs: list[str], ws: Workspace | None = None, names: list[str] |
         spec = ModelSpec(mid, source, detect_backend(source), dict(options or {}))
         specs[mid] = by_source[str(Path(source).resolve())] = spec
     for source, mid in adapters:
-        base_src = _adapter_base(Path(source), ws)
+        base_src = str(adapter_base(Path(source), ws)[0])
         found = by_source.get(str(Path(base_src).resolve()))
         if found is not None:
             spec = found
