@@ -13,6 +13,7 @@ from luban.core.registry import Registry
 HOOKS: Registry[Any] = Registry("gateway hook", {
     "usage": "luban.gateway.usage:UsageHook",
     "prompts": "luban.gateway.prompts:PromptHook",
+    "guard": "luban.gateway.guard:GuardHook",
     "audit": "luban.gateway.audit:AuditHook",
 })
 

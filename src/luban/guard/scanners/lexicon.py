@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from luban.core.errors import ConfigError, NotFoundError
+from luban.guard.normalize import Text, normalize
+from luban.guard.scanners.base import Scanner, ScannerConfig
+from luban.guard.verdict import Finding
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicons"
 RISKS = {"low": 1, "medium": 2, "high": 3}
@@ -67,42 +71,102 @@ def read_lexicon(path: Path) -> list[tuple[str, str, str]]:
 
 
 class LexiconScanner:
-    """Find lexicon terms at or above `min_risk` in text."""
+    """Find lexicon terms at or above `min_risk` in text, through the obfuscations that
+    `luban.guard.normalize` undoes (full-width, zero-width, homoglyphs, spacing inside words, leetspeak).
 
-    def __init__(self, lexicons: list[str] | None = None, min_risk: str = "low", skip_negated: bool = False) -> None:
-        import ahocorasick
+    `pinyin=True` also finds the CJK terms of risk `high` written in pinyin (`zhadan`, `zha dan`) and, for
+    terms of four characters or more, in initials (`zzzd`); `decode=True` scans base64 segments again.
+    """
 
+    def __init__(self, lexicons: list[str] | None = None, min_risk: str = "low", skip_negated: bool = False,
+                 pinyin: bool = False, decode: bool = False) -> None:
         if min_risk not in RISKS:
             raise ValueError(f"min_risk must be low, medium or high, got '{min_risk}'")
-        self._auto: Any = ahocorasick.Automaton()
-        floor = RISKS[min_risk]
+        paths = tuple(str(lexicon_path(name)) for name in (lexicons or ["zh", "en"]))
+        stamps = tuple(Path(p).stat().st_mtime_ns for p in paths)
+        self._auto, self.size = _automaton(paths, stamps, min_risk, pinyin)
         self.skip_negated = skip_negated
-        self.size = 0
-        for name in lexicons or ["zh", "en"]:
-            for term, category, risk in read_lexicon(lexicon_path(name)):
-                if RISKS[risk] >= floor and term:
-                    key = term.lower()
-                    self._auto.add_word(key, (term, category, risk, len(key), key.isascii()))
-                    self.size += 1
-        if self.size:
-            self._auto.make_automaton()
+        self.decode = decode
 
-    def scan(self, text: str) -> list[Hit]:
+    def scan(self, text: str | Text) -> list[Hit]:
         if not self.size:
             return []
-        low = text.lower()
-        if len(low) != len(text):  # rare case-folding that changes length: offsets still refer to `low`
-            text = low
-        hits = []
-        for end, (term, category, risk, n, ascii_term) in self._auto.iter(low):
-            start = end - n + 1
-            if ascii_term and ((start > 0 and low[start - 1].isalnum()) or
-                               (end + 1 < len(low) and low[end + 1].isalnum())):
-                continue
-            if self.skip_negated and negated(low, start, ascii_term):
-                continue
-            hits.append(Hit(term, category, risk, start, end + 1))
+        t = text if isinstance(text, Text) else Text(text)
+        hits = self._scan(t)
+        if self.decode:
+            for decoded, rs, re_ in t.decoded:
+                seen = {h.term for h in hits}
+                hits.extend(Hit(h.term, h.category, h.risk, rs, re_) for h in self._scan(Text(decoded))
+                            if h.term not in seen)
         return hits
+
+    def _scan(self, t: Text) -> list[Hit]:
+        c = t.compact
+        if not c.text:
+            return []
+        hits: list[Hit] = []
+        seen: set[tuple[str, int]] = set()
+        for end, (term, category, risk, n, ascii_key, parts) in self._auto.iter(c.text):
+            start = end - n + 1
+            if not c.accept(start, end + 1, parts, ascii_key):
+                continue
+            if self.skip_negated and negated(t.norm.text, c.norm_pos(start), ascii_key):
+                continue
+            rs, re_ = t.raw_span(start, end + 1)
+            if (term, rs) in seen:
+                continue
+            seen.add((term, rs))
+            hits.append(Hit(term, category, risk, rs, re_))
+        hits.sort(key=lambda h: (h.start, -h.end))
+        return hits
+
+
+def compact_key(term: str) -> tuple[str, tuple[int, ...]]:
+    """A term's key in the compact view and the lengths of its words (`make a bomb` -> (4, 1, 4))."""
+    words = [w for w in re.split(r"[\W_]+", normalize(term).text) if w]
+    return "".join(words), tuple(len(w) for w in words)
+
+
+def _is_cjk(term: str) -> bool:
+    return bool(term) and all("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in term)
+
+
+@lru_cache(maxsize=16)
+def _automaton(paths: tuple[str, ...], stamps: tuple[int, ...], min_risk: str, pinyin: bool) -> tuple[Any, int]:
+    """One automaton per lexicon set (rebuilt when a file's mtime changes: `stamps` is in the key)."""
+    import ahocorasick
+
+    auto: Any = ahocorasick.Automaton()
+    floor = RISKS[min_risk]
+    size = 0
+    to_pinyin: list[tuple[str, str, str]] = []
+    for path in paths:
+        for term, category, risk in read_lexicon(Path(path)):
+            if RISKS[risk] < floor or not term:
+                continue
+            key, parts = compact_key(term)
+            if not key:
+                continue
+            auto.add_word(key, (term, category, risk, len(key), key.isascii(), parts))
+            size += 1
+            if pinyin and risk == "high" and _is_cjk(term) and len(term) >= 2:
+                to_pinyin.append((term, category, risk))
+    if to_pinyin:
+        from pypinyin import lazy_pinyin
+
+        for term, category, risk in to_pinyin:
+            syllables = [s for s in lazy_pinyin(term) if s.isascii() and s.isalpha()]
+            if len(syllables) != len(term):
+                continue
+            key = "".join(syllables)
+            if len(key) >= 5 and not auto.exists(key):
+                auto.add_word(key, (term, category, risk, len(key), True, tuple(len(s) for s in syllables)))
+            initials = "".join(s[0] for s in syllables)
+            if len(term) >= 4 and not auto.exists(initials):
+                auto.add_word(initials, (term, category, risk, len(initials), True, (1,) * len(initials)))
+    if size:
+        auto.make_automaton()
+    return auto, size
 
 
 def negated(low: str, start: int, ascii_term: bool) -> bool:
@@ -112,3 +176,38 @@ def negated(low: str, start: int, ascii_term: bool) -> bool:
     if ascii_term:
         return any(w in NEGATIONS_EN for w in _EN_WORD.findall(head)[-3:])
     return any(n in head[-4:] for n in NEGATIONS_ZH)
+
+
+class LexiconConfig(ScannerConfig):
+    lexicons: list[str] = ["zh", "en"]  # shipped names or TSV paths (relative to the policy file)
+    min_risk: Literal["low", "medium", "high"] = "low"  # terms below this are ignored
+    block_at: Literal["low", "medium", "high"] = "medium"  # at or above: the scanner's action; below: flag
+    skip_negated: bool = False
+    pinyin: bool = True
+    decode: bool = True
+
+
+class Lexicon(Scanner):
+    """Policy scanner over `LexiconScanner`: one finding per term, action by the term's risk."""
+
+    name = "lexicon"
+    Config: ClassVar[type[ScannerConfig]] = LexiconConfig
+
+    def __init__(self, config: ScannerConfig, base_dir: Path | None = None) -> None:
+        super().__init__(config, base_dir)
+        assert isinstance(config, LexiconConfig)
+        names = [_relative(n, base_dir) for n in config.lexicons]
+        self.scanner = LexiconScanner(names, min_risk=config.min_risk, skip_negated=config.skip_negated,
+                                      pinyin=config.pinyin, decode=config.decode)
+        self.block_at = RISKS[config.block_at]
+
+    def scan(self, text: Text) -> list[Finding]:
+        return [Finding(h.category, h.start, h.end, reason=f"lexicon term '{h.term}' ({h.risk})",
+                        action=None if RISKS[h.risk] >= self.block_at else "flag")
+                for h in self.scanner.scan(text)]
+
+
+def _relative(name: str, base_dir: Path | None) -> str:
+    if base_dir is None or (LEXICON_DIR / f"{name}.tsv").is_file() or Path(name).is_absolute():
+        return name
+    return str(base_dir / name)
