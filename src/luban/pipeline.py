@@ -181,7 +181,7 @@ def _run_one(entry: StageEntry, ws: Workspace, produced: dict[str, Artifact], fo
     if entry.name not in force:
         old = ws.by_run_key(key)
         if old is not None and _sources_unchanged(old):
-            if not ws.exists(entry.name) or ws.get(entry.name).id != old.id:
+            if not ws.exists(entry.name) or ws.locate(entry.name).id != old.id:
                 ws.tag(entry.name, old)
             return StageResult(entry.name, entry.use, "reused", old, 0.0)
     fn = stage.load_function()

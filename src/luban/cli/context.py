@@ -25,6 +25,9 @@ class CLIState:
                 from luban.audit.stages import attach
 
                 attach(self._ws)  # every stage run through the CLI lands in the audit log
+            from luban.security.artifacts import attach as attach_decryption
+
+            attach_decryption(self._ws)  # encrypted artifacts read transparently (when a master key is set)
         return self._ws
 
 

@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 
 from luban import __version__
-from luban.cli import audit, config_cmd, models, workspace
+from luban.cli import audit, config_cmd, models, security, workspace
 from luban.cli.context import err_console, state
 from luban.core.errors import LubanError
 
@@ -59,7 +59,9 @@ app.command("rm")(workspace.rm)
 app.command("gc")(workspace.gc)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(models.app, name="models")
+models.app.command("encrypt")(security.encrypt_model)
 app.add_typer(audit.app, name="audit")
+app.add_typer(security.app, name="security")
 
 
 def _mount_layers() -> None:
@@ -67,6 +69,7 @@ def _mount_layers() -> None:
     from luban.cli import data, demo, export, run, serve, train
 
     app.add_typer(data.app, name="data")
+    data.app.command("encrypt")(security.encrypt_dataset)
     app.command("train", context_settings={"allow_extra_args": False})(train.train)
     app.add_typer(export.app, name="export")
     app.command("serve")(serve.serve_command)

@@ -48,7 +48,7 @@ def show(ref: str = typer.Argument(..., help="artifact name or id (prefix)")) ->
 
     Example: luban show acme-chat
     """
-    art = state.workspace().get(ref)
+    art = state.workspace().locate(ref)
     m = art.manifest.model_dump()
     files = m.pop("files")
     parents = m.pop("parents")

@@ -37,7 +37,7 @@ MAX_FILES_PER_NODE = 50
 
 
 def lineage(ws: Workspace, ref: str | Artifact) -> Node:
-    art = ref if isinstance(ref, Artifact) else ws.get(ref)
+    art = ref if isinstance(ref, Artifact) else ws.locate(ref)
     by_id = {a.id: a for a, _ in ws.list()}
     return _node(art, "", by_id, set())
 
@@ -70,7 +70,7 @@ def _node(art: Artifact, role: str, by_id: dict[str, Artifact], expanded: set[st
 
 def raw_files(ws: Workspace, ref: str) -> list[tuple[str, str]]:
     """All raw source files (path, sha256) an artifact descends from, including beyond the display cap."""
-    art = ws.get(ref)
+    art = ws.locate(ref)
     by_id = {a.id: a for a, _ in ws.list()}
     out: dict[str, str] = {}
     stack, seen = [art], set()

@@ -32,6 +32,7 @@ from luban.core.hashing import hash_tree, sha256_json
 from luban.core.index import Index, now
 
 DEFAULT_ROOT = "luban-ws"
+ENCRYPTED_MARKER = "encryption.json"  # an artifact holding this file is encrypted at rest (luban.security)
 
 # The pipeline runner sets this around a stage call so that the artifact records which
 # (stage, config, inputs) produced it, and a later run can reuse it.
@@ -58,6 +59,9 @@ class Workspace:
         self._index: Index | None = None
         # called with each artifact a stage finishes here (the CLI adds the audit log's stage recorder)
         self.listeners: builtins.list[Callable[[Artifact], None]] = []
+        # given an encrypted artifact, return it readable (security.artifacts registers the decryptor)
+        self.openers: builtins.list[Callable[[Workspace, Artifact], Artifact | None]] = []
+        self.cleanups: builtins.list[Callable[[], object]] = []  # run by close(): decrypted copies go
 
     # -- set-up -----------------------------------------------------------------------------
     @property
@@ -88,6 +92,9 @@ class Workspace:
                                  "set LUBAN_WORKSPACE or --workspace to a writable folder") from None
 
     def close(self) -> None:
+        for cleanup in self.cleanups:
+            cleanup()
+        self.cleanups.clear()
         if self._index is not None:
             self._index.close()
             self._index = None
@@ -163,7 +170,24 @@ class Workspace:
         return self._index is None and not self._db_url and not (self.root / "index.db").exists()
 
     def get(self, ref: str) -> Artifact:
-        """Resolve a name, a full id or an id prefix (>= 6 characters) to an Artifact."""
+        """Resolve a name, a full id or an id prefix (>= 6 characters) to an Artifact ready to read: an
+        encrypted artifact comes back decrypted into the workspace's tmp/ (see `open`)."""
+        return self.open(self.locate(ref))
+
+    def open(self, art: Artifact) -> Artifact:
+        """`art` itself, or for an encrypted artifact (one with ENCRYPTED_MARKER) what an opener returns:
+        the same manifest over a decrypted copy under tmp/, removed when the process ends."""
+        if not (art.path / ENCRYPTED_MARKER).is_file():
+            return art
+        for opener in self.openers:
+            opened = opener(self, art)
+            if opened is not None:
+                return opened
+        raise UsageError(f"artifact {art.name or art.short_id} is encrypted and no master key is set",
+                         "set LUBAN_MASTER_KEY, LUBAN_MASTER_KEY_FILE or LUBAN_MASTER_KEY_COMMAND (docs/security.md)")
+
+    def locate(self, ref: str) -> Artifact:
+        """Resolve `ref` to the artifact as stored (encrypted ones stay encrypted)."""
         if self.is_new():
             raise NotFoundError(f"no artifact named '{ref}': workspace {self.root} is empty",
                                 "run a stage first, or point --workspace at your workspace")
@@ -195,11 +219,11 @@ class Workspace:
         rel = self.index.relpath(art_id)
         if rel is None or not (self.root / rel / "manifest.json").is_file():
             return None
-        return Artifact.load(self.root / rel)
+        return self.open(Artifact.load(self.root / rel))
 
     def exists(self, ref: str) -> bool:
         try:
-            self.get(ref)
+            self.locate(ref)
             return True
         except NotFoundError:
             return False
@@ -227,7 +251,7 @@ class Workspace:
     # -- removing ---------------------------------------------------------------------------
     def remove(self, ref: str, force: bool = False) -> Artifact:
         """Remove an artifact and every name pointing at it. Refuses while others derive from it."""
-        art = self.get(ref)
+        art = self.locate(ref)
         kids = self.children(art.id)
         if kids and not force:
             raise UsageError(f"'{ref}' has {len(kids)} artifact(s) derived from it",
