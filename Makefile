@@ -45,6 +45,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the package table of DESIGN.md (contracts in pyproject.toml)
 
 clean:
 	rm -rf $(VENV) luban-ws .pytest_cache .cache
