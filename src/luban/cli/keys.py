@@ -112,7 +112,11 @@ def list_keys(
     if not rows:
         console.print("No keys yet. Create one with `luban keys create NAME`.")
         return
-    table = Table("id", "name", "role", "models", "rpm", "tpm", "budget", "expires", "status", box=None)
+    table = Table(box=None)
+    table.add_column("id", no_wrap=True, min_width=12)
+    table.add_column("name", overflow="fold")
+    for col in ("role", "models", "rpm", "tpm", "budget", "expires", "status"):
+        table.add_column(col)
     for k in rows:
         budget = f"{k.budget:g}/{k.budget_period}" if k.budget is not None else "-"
         table.add_row(k.id, k.name, k.role, ", ".join(k.scopes) or "all", str(k.rpm or "-"), str(k.tpm or "-"),

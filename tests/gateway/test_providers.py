@@ -1,0 +1,52 @@
+"""The provider catalog: every provider has a base URL and region, prices are dated, keys never in clear."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from luban.core.errors import ConfigError
+from luban.gateway.providers import catalog, read_api_key
+
+
+def test_catalog_has_the_issues_providers_with_regions_and_dated_prices() -> None:
+    cat = catalog()
+    for name in ("openai", "deepseek", "qwen", "qianfan", "spark", "zhipu", "moonshot"):
+        p = cat.providers[name]
+        assert p.base_url and p.base_url.startswith("https://") and p.region in ("domestic", "overseas")
+    assert cat.providers["openai"].region == "overseas" and cat.providers["deepseek"].region == "domestic"
+    assert cat.as_of and cat.gpu_hour["A100-80GB"] > 0
+    assert cat.providers["luban"].self_hosted
+
+
+def test_price_of_a_dated_model_name_and_its_cost() -> None:
+    p = catalog().providers["openai"].price("gpt-4o-mini-2024-07-18")
+    assert p is not None and p.input == 0.15
+    assert p.cost(1_000_000, 1_000_000) == pytest.approx(0.75)
+    assert catalog().providers["openai"].price("unknown-model") is None
+
+
+def test_costs_convert_between_currencies() -> None:
+    cat = catalog()
+    assert cat.to_currency(10.0, "CNY", "USD") == pytest.approx(10 * cat.exchange_rates["CNY"])
+    assert cat.to_currency(1.0, "USD", "CNY", {"CNY": 0.125}) == pytest.approx(8.0)
+    with pytest.raises(ConfigError, match="no exchange rate for EUR"):
+        cat.to_currency(1.0, "EUR", "USD")
+
+
+def test_provider_keys_come_from_env_or_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ds = catalog().providers["deepseek"]
+    monkeypatch.setenv("MY_DS", "sk-from-env")
+    assert read_api_key("ds", "MY_DS", None, ds) == "sk-from-env"
+    f = tmp_path / "key"
+    f.write_text("sk-from-file\n")
+    assert read_api_key("ds", None, str(f), ds) == "sk-from-file"
+    monkeypatch.delenv("DEEPSEEK_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="needs an API key.*export DEEPSEEK_API_KEY"):
+        read_api_key("ds", None, None, ds)
+    with pytest.raises(ConfigError, match="MISSING_VAR is not set"):
+        read_api_key("ds", "MISSING_VAR", None, ds)
+    with pytest.raises(ConfigError, match="missing or empty"):
+        read_api_key("ds", None, str(tmp_path / "nope"), ds)
+    assert read_api_key("local", None, None, catalog().providers["vllm"]) is None
