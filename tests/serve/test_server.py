@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from luban.core.errors import NotFoundError, UsageError
+from luban.core.errors import ConfigError, NotFoundError, UsageError
 from luban.serve.server import model_specs
 
 
@@ -52,3 +52,41 @@ def test_a_model_that_fails_to_load_ends_the_server_with_a_one_line_error(tiny_m
     assert done.returncode == 1, log
     last = log.strip().splitlines()[-1]
     assert last.startswith("error: models failed to load:") and "SafetensorError" in last, log
+
+
+def test_backend_is_detected_or_chosen_explicitly(tiny_model_dir: Path, tmp_path: Path) -> None:
+    both = tmp_path / "both"  # HF weights and an ONNX graph side by side: detection picks ONNX
+    shutil.copytree(tiny_model_dir, both)
+    (both / "model.onnx").write_bytes(b"")
+    assert [s.backend for s in model_specs([str(both)])] == ["onnx"]
+    assert [s.backend for s in model_specs([str(both)], backends=["hf"])] == ["hf"]
+    specs = model_specs([str(both), "http://127.0.0.1:9/v1#m"], names=["a", "b"], backends=["hf", "remote"])
+    assert [s.backend for s in specs] == ["hf", "remote"]
+
+
+def test_bad_backend_choices_are_one_line_errors(tiny_model_dir: Path, lora_dir: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown serving backend 'onxx'.*did you mean 'onnx'"):
+        model_specs([str(tiny_model_dir)], backends=["onxx"])
+    with pytest.raises(UsageError, match="2 --backend values for 3 models"):
+        model_specs([str(tiny_model_dir)] * 3, names=["a", "b", "c"], backends=["hf", "onnx"])
+    with pytest.raises(UsageError, match="--backend remote needs an http"):
+        model_specs([str(tiny_model_dir)], backends=["remote"])
+    with pytest.raises(UsageError, match="is an upstream URL: --backend hf cannot serve it"):
+        model_specs(["http://127.0.0.1:9/v1"], backends=["hf"])
+    with pytest.raises(UsageError, match="only the hf backend serves adapters"):
+        model_specs([str(lora_dir)], backends=["llamacpp"])
+
+
+def test_luban_serve_passes_backend_to_the_specs(tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from luban.cli.serve import app
+    from luban.serve import server
+
+    served: list = []
+    monkeypatch.setattr(server, "run", lambda specs, *args, **kwargs: served.extend(specs))
+    result = CliRunner().invoke(app, ["serve", str(tiny_model_dir), "--backend", "onnx", "--port", "0"])
+    assert result.exit_code == 0, result.output
+    assert [s.backend for s in served] == ["onnx"]
+    help_text = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "200"}).output
+    assert "--backend" in help_text and "llamacpp" in help_text

@@ -21,6 +21,9 @@ MODELS = typer.Argument(..., help="workspace model artifact names/ids, HF direct
 HOST = typer.Option("127.0.0.1", "--host", help="interface to bind (0.0.0.0 for all)")
 PORT = typer.Option(8000, "--port", "-p", help="TCP port")
 NAME = typer.Option(None, "--name", help="served model id, once per MODEL in order")
+BACKEND = typer.Option(None, "--backend", "-b", help="hf, onnx, llamacpp or remote: once for every MODEL or once per "
+                       "MODEL in order (default: detected per MODEL: a URL is remote, a .gguf llamacpp, a folder "
+                       "with *.onnx onnx, else hf)")
 DEVICE = typer.Option(None, "--device", help="cpu or cuda (default: cuda when available)")
 MAX_BATCH = typer.Option(32, "--max-batch", help="sequences decoded together per step")
 MAX_QUEUE = typer.Option(256, "--max-queue", help="waiting requests before answering 429")
@@ -35,7 +38,8 @@ LOG = typer.Option("warning", "--log-level", help="uvicorn log level")
 
 def _start(models: list[str], host: str, port: int, names: list[str] | None, device: str | None,
            max_batch: int, max_queue: int, max_tokens_cap: int | None, request_timeout: float,
-           threads: int | None, log_level: str, banner: bool, dtype: str = "auto") -> None:
+           threads: int | None, log_level: str, banner: bool, dtype: str = "auto",
+           backends: list[str] | None = None) -> None:
     from luban.serve import server
 
     direct = all(m.startswith(("http://", "https://")) or Path(m).exists() for m in models)
@@ -47,7 +51,7 @@ def _start(models: list[str], host: str, port: int, names: list[str] | None, dev
         options["threads"] = threads
     if dtype != "auto":
         options["dtype"] = dtype
-    specs = server.model_specs(models, ws, names, options)
+    specs = server.model_specs(models, ws, names, options, backends)
     if banner:
         _print_banner(host, port, [s.model_id for s in specs] + [f"{s.model_id}:{a}" for s in specs
                                                                     for a in s.adapters])
@@ -69,7 +73,7 @@ def _print_banner(host: str, port: int, ids: list[str]) -> None:
 
 
 def serve_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT, name: list[str] = NAME,
-                  device: str = DEVICE, max_batch: int = MAX_BATCH, max_queue: int = MAX_QUEUE,
+                  backend: list[str] = BACKEND, device: str = DEVICE, max_batch: int = MAX_BATCH, max_queue: int = MAX_QUEUE,
                   max_tokens_cap: int = MAX_TOKENS, request_timeout: float = TIMEOUT, threads: int = THREADS,
                   dtype: str = DTYPE, log_level: str = LOG) -> None:
     """Serve models with an OpenAI-compatible API (chat, completions, embeddings, /metrics).
@@ -78,13 +82,15 @@ def serve_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT
     once every model is loaded. Stop with Ctrl-C or SIGTERM.
 
     Example: luban serve acme-sft --port 8000
+
+    Example: luban serve model-dir --backend onnx   (a folder with both weights and an ONNX graph)
     """
     _start(models, host, port, name, device, max_batch, max_queue, max_tokens_cap, request_timeout, threads,
-           log_level, banner=True, dtype=dtype)
+           log_level, banner=True, dtype=dtype, backends=backend)
 
 
 def engine_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT, name: list[str] = NAME,
-                   device: str = DEVICE, max_batch: int = MAX_BATCH, max_queue: int = MAX_QUEUE,
+                   backend: list[str] = BACKEND, device: str = DEVICE, max_batch: int = MAX_BATCH, max_queue: int = MAX_QUEUE,
                    max_tokens_cap: int = MAX_TOKENS, request_timeout: float = TIMEOUT, threads: int = THREADS,
                    dtype: str = DTYPE, log_level: str = LOG) -> None:
     """Run a model engine for scale-out: the same OpenAI API, no banner, meant behind `luban gateway`.
@@ -92,7 +98,7 @@ def engine_command(models: list[str] = MODELS, host: str = HOST, port: int = POR
     Example: luban engine acme-sft --host 0.0.0.0 --port 9001
     """
     _start(models, host, port, name, device, max_batch, max_queue, max_tokens_cap, request_timeout, threads,
-           log_level, banner=False, dtype=dtype)
+           log_level, banner=False, dtype=dtype, backends=backend)
 
 
 app.command("serve")(serve_command)

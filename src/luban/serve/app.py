@@ -95,8 +95,8 @@ def create_app(pool: ModelPool, limits: Limits | None = None,
     async def chat_completions(body: ChatCompletionRequest, request: Request) -> Response:
         ready()
         backend, adapter = pool.resolve(body.model)
-        if getattr(backend, "passthrough", False):  # remote upstream: its own bytes, streamed back
-            return await backend.forward("chat/completions", await request.json())  # type: ignore[attr-defined]
+        if backend.passes_through():  # remote upstream: its own bytes, streamed back
+            return await backend.forward("chat/completions", await request.json())
         started = time.monotonic()
 
         async def run() -> Response:
@@ -117,8 +117,8 @@ def create_app(pool: ModelPool, limits: Limits | None = None,
     async def text_completions(body: CompletionRequest, request: Request) -> Response:
         ready()
         backend, adapter = pool.resolve(body.model)
-        if getattr(backend, "passthrough", False):
-            return await backend.forward("completions", await request.json())  # type: ignore[attr-defined]
+        if backend.passes_through():
+            return await backend.forward("completions", await request.json())
         started = time.monotonic()
 
         async def run() -> Response:
@@ -137,8 +137,8 @@ def create_app(pool: ModelPool, limits: Limits | None = None,
     async def create_embeddings(body: EmbeddingRequest, request: Request) -> Response:
         ready()
         backend, _ = pool.resolve(body.model)
-        if getattr(backend, "passthrough", False):
-            return await backend.forward("embeddings", await request.json())  # type: ignore[attr-defined]
+        if backend.passes_through():
+            return await backend.forward("embeddings", await request.json())
         result = await embeddings.create(body, backend, limits)
         metrics.usage(body.model, result["usage"]["prompt_tokens"], 0)
         return JSONResponse(result)

@@ -1,14 +1,13 @@
 """Prometheus metrics of one server: requests, tokens, latency, time to first token, engine load.
 
 Each app has its own `CollectorRegistry`, so several servers (or tests) in one process never clash.
-Engine occupancy is read at scrape time from the backends (`engine.load()` where one exists), so the
-decode loop never touches a metric.
+Engine occupancy is read at scrape time from the backends (`Backend.occupancy()`, None for a remote
+upstream), so the decode loop never touches a metric.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -28,12 +27,11 @@ class _EngineCollector(Collector):
         steps = CounterMetricFamily("luban_engine_decode_steps", "batched decode steps run", labels=["model"])
         waiting = GaugeMetricFamily("luban_engine_waiting", "sequences waiting to be admitted", labels=["model"])
         for mid, backend in self.pool.backends.items():
-            engine: Any = getattr(backend, "engine", None)
-            if engine is not None and hasattr(engine, "load"):
-                load = engine.load()
-                running.add_metric([mid], load["running"])
-                waiting.add_metric([mid], load["waiting"])
-                steps.add_metric([mid], load["steps"])
+            occupancy = backend.occupancy()
+            if occupancy is not None:
+                running.add_metric([mid], occupancy.running)
+                waiting.add_metric([mid], occupancy.waiting)
+                steps.add_metric([mid], occupancy.steps)
         yield running
         yield waiting
         yield steps

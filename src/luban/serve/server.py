@@ -17,7 +17,7 @@ from luban.core.errors import StageError, UsageError
 from luban.core.workspace import Workspace
 from luban.models.loading import adapter_base, resolve_model_dir
 from luban.serve.backends.base import ModelSpec
-from luban.serve.backends.registry import detect_backend
+from luban.serve.backends.registry import BACKENDS, detect_backend
 from luban.serve.limits import Limits
 
 
@@ -36,9 +36,11 @@ def _resolve(ref: str, ws: Workspace | None) -> tuple[str, str, Path | None]:
 
 
 def model_specs(refs: list[str], ws: Workspace | None = None, names: list[str] | None = None,
-                options: dict[str, Any] | None = None) -> list[ModelSpec]:
-    """One spec per served base model, adapters attached; `names` rename the refs in order."""
+                options: dict[str, Any] | None = None, backends: list[str] | None = None) -> list[ModelSpec]:
+    """One spec per served base model, adapters attached; `names` rename the refs in order. `backends`
+    chooses the backend: one name for every ref, or one per ref in order; none: detected per source."""
     names = names or []
+    chosen = _chosen_backends(backends or [], len(refs))
     specs: dict[str, ModelSpec] = {}
     by_source: dict[str, ModelSpec] = {}
     adapters: list[tuple[str, str]] = []
@@ -46,11 +48,16 @@ def model_specs(refs: list[str], ws: Workspace | None = None, names: list[str] |
         source, default_id, _ = _resolve(ref, ws)
         mid = names[i] if i < len(names) else default_id
         if Path(source).is_dir() and (Path(source) / "adapter_config.json").is_file():
+            if chosen[i] not in (None, "hf"):
+                raise UsageError(f"'{ref}' is a LoRA adapter: only the hf backend serves adapters, not "
+                                 f"--backend {chosen[i]}", "serve it with --backend hf, or merge it first "
+                                 "(luban export merge)")
             adapters.append((source, mid))
             continue
         if mid in specs:
             raise UsageError(f"two models would be served as '{mid}'", "give each a distinct --name")
-        spec = ModelSpec(mid, source, detect_backend(source), dict(options or {}))
+        spec = ModelSpec(mid, source, chosen[i] or detect_backend(source), dict(options or {}))
+        _check_source(spec)
         specs[mid] = by_source[str(Path(source).resolve())] = spec
     for source, mid in adapters:
         base_src = str(adapter_base(Path(source), ws)[0])
@@ -65,6 +72,31 @@ def model_specs(refs: list[str], ws: Workspace | None = None, names: list[str] |
     if not specs:
         raise UsageError("no model to serve", "name at least one model directory or artifact")
     return list(specs.values())
+
+
+def _chosen_backends(backends: list[str], n: int) -> list[str | None]:
+    """The backend named for each of `n` refs (None: detect it)."""
+    for b in backends:
+        BACKENDS.check(b)  # unknown -> ConfigError with a did-you-mean
+    if not backends:
+        return [None] * n
+    if len(backends) == 1:
+        return [backends[0]] * n
+    if len(backends) != n:
+        raise UsageError(f"{len(backends)} --backend values for {n} models",
+                         "give --backend once for every model, or once per model in order")
+    return list(backends)
+
+
+def _check_source(spec: ModelSpec) -> None:
+    """A remote backend needs an upstream URL, and a URL can only be served by the remote backend."""
+    is_url = spec.source.startswith(("http://", "https://"))
+    if spec.backend == "remote" and not is_url:
+        raise UsageError(f"--backend remote needs an http(s) URL of an OpenAI-compatible upstream, not "
+                         f"'{spec.source}'", "e.g. http://127.0.0.1:8001/v1#MODEL")
+    if is_url and spec.backend != "remote":
+        raise UsageError(f"'{spec.source}' is an upstream URL: --backend {spec.backend} cannot serve it",
+                         "use --backend remote (or leave --backend out)")
 
 
 def run(specs: list[ModelSpec], host: str = "127.0.0.1", port: int = 8000, limits: Limits | None = None,

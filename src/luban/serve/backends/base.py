@@ -11,6 +11,10 @@ Design choices:
 - Text is detokenized by the backend (`Step.text` is the new text since the previous step), so a
   multi-byte character split over two tokens is never emitted half.
 - A backend that cannot do something says so in `Capabilities`; the app answers 400 instead of guessing.
+- What the app asks of a backend is a method of the Protocol, never a `getattr` probe: whether it
+  passes whole requests through to an upstream (`passes_through` / `forward`) and how busy its engine
+  is (`occupancy`). Backends subclass `Backend` explicitly and inherit the defaults (generate here,
+  no engine to report), so mypy checks each one against the contract.
 - Backends are registered by name in `luban.serve.backends.registry` (`BACKENDS`), one file each.
 """
 
@@ -18,7 +22,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from luban.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from starlette.responses import Response
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,15 @@ class Step:
     completion_tokens: int = 0  # cumulative
 
 
+@dataclass(frozen=True)
+class Occupancy:
+    """How busy a backend's engine is now (read at /metrics scrape time and for capacity decisions)."""
+
+    running: int  # sequences being decoded
+    waiting: int  # sequences queued, not yet admitted
+    steps: int  # decode steps run since the model was loaded (a counter)
+
+
 class QueueFull(Exception):
     """Raised by `generate` when the backend is at capacity; the app answers 429 with Retry-After."""
 
@@ -128,6 +146,21 @@ class Backend(Protocol):
 
     async def aclose(self) -> None:
         """Stop background work and free the model."""
+
+    def occupancy(self) -> Occupancy | None:
+        """How busy the engine is now; None for a backend with no engine of its own (a remote upstream)."""
+        return None
+
+    def passes_through(self) -> bool:
+        """True when the app hands whole OpenAI requests to `forward` (an upstream answers them itself)
+        instead of rendering, counting and generating through this backend."""
+        return False
+
+    async def forward(self, path: str, payload: dict[str, Any]) -> Response:
+        """Send the client's request `payload` to upstream `path` ("chat/completions", "completions",
+        "embeddings") and return the upstream's answer; called only when `passes_through()` is true."""
+        raise UsageError(f"model '{self.model_id}' generates here and passes no request through",
+                         "call it through chat/completions, completions or embeddings")
 
 
 @dataclass

@@ -20,11 +20,11 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
-from luban.serve.backends.base import Capabilities, GenerationRequest, ModelSpec, Step
+from luban.serve.backends.base import Backend, Capabilities, GenerationRequest, ModelSpec, Occupancy, Step
 from luban.serve.backends.chat import clean_text, render_with_tools
 
 
-class HFBackend:
+class HFBackend(Backend):
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
         self.model_id = spec.model_id
@@ -137,3 +137,6 @@ class HFBackend:
     async def aclose(self) -> None:
         if self.engine is not None:
             await asyncio.to_thread(self.engine.stop)
+
+    def occupancy(self) -> Occupancy | None:
+        return self.engine.occupancy() if self.engine is not None else None

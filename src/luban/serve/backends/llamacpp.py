@@ -26,7 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from luban.core.errors import NotFoundError, UsageError
-from luban.serve.backends.base import Capabilities, GenerationRequest, ModelSpec, QueueFull, Step
+from luban.serve.backends.base import (
+    Backend,
+    Capabilities,
+    GenerationRequest,
+    ModelSpec,
+    Occupancy,
+    QueueFull,
+    Step,
+)
 from luban.serve.backends.chat import render_with_tools
 
 
@@ -103,7 +111,7 @@ class Utf8Stream:
         return text
 
 
-class LlamaCppBackend:
+class LlamaCppBackend(Backend):
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
         self.model_id = spec.model_id
@@ -113,6 +121,7 @@ class LlamaCppBackend:
         self.eos: frozenset[int] = frozenset()
         self.lock = asyncio.Lock()
         self.waiting = 0
+        self.steps = 0
         self.max_queue = int(spec.options.get("max_queue", 256))
 
     def load(self) -> None:
@@ -189,6 +198,7 @@ class LlamaCppBackend:
                     if tok is None:
                         break
                     finish_token(seq, int(tok), None, self.eos, self.capabilities.context_length, self._piece)
+                    self.steps += 1
                     for step in steps:
                         yield step
                     steps.clear()
@@ -203,6 +213,10 @@ class LlamaCppBackend:
         if self.llm is not None:
             self.llm.close()
             self.llm = None
+
+    def occupancy(self) -> Occupancy | None:
+        """One sequence decodes at a time (llama.cpp's context is not batched here); the rest wait."""
+        return Occupancy(running=int(self.lock.locked()), waiting=self.waiting, steps=self.steps)
 
 
 class _Detok:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from luban.core.errors import NotFoundError, UsageError
-from luban.serve.backends.base import Capabilities, GenerationRequest, ModelSpec, Step
+from luban.serve.backends.base import Backend, Capabilities, GenerationRequest, ModelSpec, Occupancy, Step
 from luban.serve.backends.chat import render_with_tools
 
 ORT_FLOATS = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(bfloat16)": "float32"}
@@ -53,7 +53,7 @@ def eos_ids(folder: Path, tokenizer: Any) -> list[int]:
     return list(dict.fromkeys(int(i) for i in ids)) or [0]
 
 
-class OnnxBackend:
+class OnnxBackend(Backend):
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
         self.model_id = spec.model_id
@@ -155,3 +155,6 @@ class OnnxBackend:
         if self.engine is not None:
             await asyncio.to_thread(self.engine.stop)
         self.session = None
+
+    def occupancy(self) -> Occupancy | None:
+        return self.engine.occupancy() if self.engine is not None else None

@@ -22,15 +22,15 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from luban.core.errors import LubanError, UsageError
-from luban.serve.backends.base import Capabilities, GenerationRequest, ModelSpec, Step
+from luban.serve.backends.base import Backend, Capabilities, GenerationRequest, ModelSpec, Step
 
 PASSED_HEADERS = ("retry-after", "x-request-id")
 
 
-class RemoteBackend:
-    passthrough = True  # the app hands whole requests to `forward`
+class RemoteBackend(Backend):
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
@@ -74,9 +74,11 @@ class RemoteBackend:
             self._client = httpx.AsyncClient(base_url=self.base_url, headers=self.headers, timeout=self.timeout)
         return self._client
 
-    async def forward(self, path: str, payload: dict[str, Any]) -> Any:
+    def passes_through(self) -> bool:
+        return True  # the app hands whole requests to `forward`
+
+    async def forward(self, path: str, payload: dict[str, Any]) -> Response:
         """Send `payload` to upstream `path` ("chat/completions", ...); a Starlette response back."""
-        from starlette.responses import JSONResponse, StreamingResponse
 
         from luban.serve.errors import APIError
 

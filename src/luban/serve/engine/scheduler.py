@@ -36,14 +36,13 @@ import asyncio
 import inspect
 import os
 import threading
-import time
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
 import torch
 
-from luban.serve.backends.base import GenerationRequest, QueueFull, Step
+from luban.serve.backends.base import GenerationRequest, Occupancy, QueueFull, Step
 from luban.serve.constrain import apply_masks
 from luban.serve.engine import kv
 from luban.serve.engine.detokenize import Detokenizer
@@ -239,7 +238,6 @@ class Engine:
         self.running = [self.running[i] for i in keep]
         self.last = [self.last[i] for i in keep]
 
-    def load(self) -> dict[str, float]:
-        """Current occupancy, for /metrics and Retry-After."""
-        return {"running": len(self.running), "waiting": len(self.waiting), "steps": self.steps,
-                "uptime": time.monotonic()}
+    def occupancy(self) -> Occupancy:
+        """Sequences running and waiting now, and decode steps so far (for /metrics)."""
+        return Occupancy(running=len(self.running), waiting=len(self.waiting), steps=self.steps)
