@@ -31,7 +31,8 @@ from luban.core.artifact import Artifact
 from luban.core.config import build_config, deep_merge, read_yaml
 from luban.core.errors import ConfigError, LubanError, NotFoundError, UsageError
 from luban.core.hashing import sha256_file, sha256_json
-from luban.core.workspace import Workspace, current_run_key
+from luban.core.workspace import ENCRYPTED_MARKER, Workspace, current_run_key
+from luban.security.masterkey import MasterKey, from_env
 from luban.stages import get_stage
 
 
@@ -43,6 +44,7 @@ class StageEntry(BaseModel):
     from_: dict[str, str] | str | None = Field(None, alias="from")
     config: str | None = None
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    encrypt: bool = False  # encrypt the stage's artifact at rest (needs a master key; docs/security.md)
 
 
 class SolutionSpec(BaseModel):
@@ -183,7 +185,11 @@ def _run_one(entry: StageEntry, ws: Workspace, produced: dict[str, Artifact], fo
         if old is not None and _sources_unchanged(old):
             if not ws.exists(entry.name) or ws.locate(entry.name).id != old.id:
                 ws.tag(entry.name, old)
+            if entry.encrypt and not (ws.locate(old.id).path / ENCRYPTED_MARKER).is_file():
+                old = _encrypt(ws, old, entry.name, key)  # made before `encrypt: true` was added
             return StageResult(entry.name, entry.use, "reused", old, 0.0)
+    if entry.encrypt:
+        _master_key()  # no key: stop before the stage writes any plaintext
     fn = stage.load_function()
     t0 = time.perf_counter()
     token = current_run_key.set(key)
@@ -195,4 +201,24 @@ def _run_one(entry: StageEntry, ws: Workspace, produced: dict[str, Artifact], fo
         raise UsageError(f"stage {entry.use} returned {type(art).__name__}, not an Artifact")
     if art.name != entry.name:
         ws.tag(entry.name, art)
+    if entry.encrypt:
+        art = _encrypt(ws, art, entry.name, key)
     return StageResult(entry.name, entry.use, "ran", art, time.perf_counter() - t0)
+
+
+def _encrypt(ws: Workspace, art: Artifact, name: str, run_key: str) -> Artifact:
+    """Replace the stage's plaintext artifact by its encrypted copy; the run key then points at the copy."""
+    from luban.security.artifacts import attach, encrypt_artifact
+
+    mk = _master_key()
+    if not ws.openers:
+        attach(ws, mk)
+    enc = encrypt_artifact(ws, name, mk)
+    ws.index.set_run(run_key, enc.id)
+    return ws.open(enc)
+
+
+def _master_key() -> MasterKey:
+    mk = from_env()
+    assert mk is not None
+    return mk
