@@ -37,7 +37,7 @@ from luban.core.artifact import Artifact, artifact_parent, file_parent
 from luban.core.errors import ConfigError, NotFoundError, UsageError
 from luban.core.hashing import sha256_file
 from luban.core.workspace import Workspace
-from luban.gateway.hooks import BaseHook, CallContext, Refusal
+from luban.gateway.hooks import BaseHook, CallContext, HookEnv, Refusal
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SPEC = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,63})(?:@(?P<version>[0-9]+))?$")
@@ -308,15 +308,27 @@ class PromptLibrary:
 class PromptHook(BaseHook):
     """pre_call: render the request's (or its key's) prompt template into its messages.
 
-    Options (gateway.yaml `hooks: [{use: prompts, ...}]`): `workspace` (default LUBAN_WORKSPACE or
-    ./luban-ws), `db_url` (the workspace index), `ttl_s` (how long "newest version" is trusted).
+    Options (gateway.yaml `hooks: [{use: prompts, with: {...}}]`): `workspace` (default: the gateway's),
+    `db_url` (the workspace index; default LUBAN_DB_URL or the workspace's SQLite), `ttl_s` (how long
+    "newest version" is trusted).
     """
 
     name = "prompts"
 
     def __init__(self, workspace: str | None = None, db_url: str | None = None, ttl_s: float = 10.0,
                  library: PromptLibrary | None = None) -> None:
-        self.library = library or PromptLibrary(Workspace(workspace, db_url), ttl_s=ttl_s)
+        self.workspace, self.db_url, self.ttl_s = workspace, db_url, ttl_s
+        self._library = library
+
+    @property
+    def library(self) -> PromptLibrary:
+        if self._library is None:
+            self._library = PromptLibrary(Workspace(self.workspace, self.db_url), ttl_s=self.ttl_s)
+        return self._library
+
+    async def start(self, env: HookEnv) -> None:
+        if self._library is None and self.workspace is None and env.workspace is not None:
+            self.workspace = str(env.workspace)
 
     async def pre_call(self, ctx: CallContext) -> None:
         options = ctx.body.get("luban")
