@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 
 from luban import __version__
-from luban.cli import audit, config_cmd, models, security, workspace
+from luban.cli import access, audit, config_cmd, models, security, workspace
 from luban.cli.context import err_console, state
 from luban.core.errors import LubanError
 
@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _terminate)  # `kill` cleans up like Ctrl-C: no half-written artifact
     command = typer.main.get_command(app)
     try:
+        access.check(command, list(argv if argv is not None else sys.argv[1:]))  # roles, with LUBAN_API_KEY
         rc = command.main(args=argv if argv is not None else sys.argv[1:], prog_name="luban", standalone_mode=False)
         if rc == 130:  # typer turns Ctrl-C into a returned 130
             err_console.print(INTERRUPTED)
