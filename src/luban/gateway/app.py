@@ -84,6 +84,8 @@ class GatewayApp:
         self.gw = gateway
         self.hooks: Hooks = gateway.hooks
         self.mounts = dict(mounts or {})
+        self._prefix = f"req-{os.urandom(6).hex()}-"  # request ids: unique per process, then a counter
+        self._seq = 0
         if "/admin" not in self.mounts and importlib.util.find_spec("luban.gateway.admin") is not None:
             admin = importlib.import_module("luban.gateway.admin")
             self.mounts["/admin"] = admin.create_admin_app(gateway)
@@ -121,7 +123,8 @@ class GatewayApp:
             elif name == b"x-request-id":
                 rid = value.decode("latin-1")
         client = scope.get("client")
-        ctx = CallContext(request_id=rid or os.urandom(12).hex(), route=route, body={},
+        self._seq += 1
+        ctx = CallContext(request_id=rid or f"{self._prefix}{self._seq:x}", route=route, body={},
                           client_ip=client[0] if client else "", purpose=purpose)
         if not hooks.empty:
             ctx.headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
@@ -235,7 +238,7 @@ class GatewayApp:
         failure: tuple[int, bytes, dict[str, str]] | None = None
         last_error: UpstreamError | None = None
         try:
-            attempts = list(gw.router.attempts(r))
+            attempts = gw.router.plan(r)
         except AllCooling as err:
             raise GatewayError(503, str(err), code="upstreams_unavailable",
                                headers={"Retry-After": str(err.retry_after)}) from None

@@ -207,6 +207,7 @@ class KeyRing:
 
     def replace(self, records: Iterable[KeyRecord], counter: int | None = None) -> None:
         self._keys = {r.id: r for r in records}
+        self._verified: dict[str, KeyRecord] = {}  # token -> record, once its hash matched (a new ring, a new map)
         self.loaded_at = time.monotonic()
         if counter is not None:
             self.counter = counter
@@ -216,6 +217,9 @@ class KeyRing:
 
     def check(self, token: str) -> KeyRecord:
         """The key record for a bearer token, or `AuthFailure` saying why not."""
+        rec = self._verified.get(token)
+        if rec is not None and not rec.revoked and (rec.expires is None or time.time() < rec.expires):
+            return rec
         if not token.startswith(PREFIX) or len(token) < len(PREFIX) + ID_LEN + 2:
             raise AuthFailure("Incorrect API key provided. Luban keys start with 'sk-luban-'; "
                               "create one with `luban keys create`.")
@@ -229,6 +233,8 @@ class KeyRing:
         if rec.expires is not None and time.time() >= rec.expires:
             when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(rec.expires))
             raise AuthFailure(f"API key {kid} expired on {when}; ask an admin for a new key.", "expired_api_key")
+        if len(self._verified) < 100_000:  # bounded: a flood of distinct valid tokens cannot grow it forever
+            self._verified[token] = rec
         return rec
 
 

@@ -127,6 +127,14 @@ class Router:
             route = Route(model, [Deployment(self.upstreams[up], model, 1.0, self.states[up])])
         return route
 
+    def plan(self, route: Route) -> list[Deployment]:
+        """The deployments to try for one call (`attempts`, with a fast path for the common single one)."""
+        if len(route.deployments) == 1 and not route.fallbacks:
+            dep = route.deployments[0]
+            if dep.state.available(time.monotonic()):
+                return [dep]
+        return list(self.attempts(route))
+
     def attempts(self, route: Route) -> Iterator[Deployment]:
         """Deployments to try, in order; raises `AllCooling` when the first cannot be found."""
         tried: set[str] = set()
