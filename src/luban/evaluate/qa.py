@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from luban.core.artifact import Artifact, artifact_parent, file_parent
-from luban.core.config import StageConfig, dump_config
+from luban.core.config import InputPath, StageConfig, dump_config
 from luban.core.errors import UsageError
 from luban.core.hashing import sha256_file
 from luban.core.shards import has_split, records
@@ -25,7 +25,7 @@ from luban.evaluate.report import render_qa_report
 
 
 class QAEvalConfig(StageConfig):
-    questions: str | None = Field(None, description="JSON-lines file with question/answer fields")
+    questions: InputPath | None = Field(None, description="JSON-lines file with question/answer fields")
     question_field: str = "question"
     answer_field: str = "answer"
     max_new_tokens: int = Field(48, ge=1, le=4096)
@@ -34,10 +34,15 @@ class QAEvalConfig(StageConfig):
     system_prompt: str | None = None
 
 
+def question_split(data: Artifact) -> str:
+    """The split a dataset's questions come from: `test` when it has one, else `train`."""
+    return "test" if has_split(data, "test") else "train"
+
+
 def load_questions(cfg: QAEvalConfig, data: Artifact | None) -> list[dict[str, str]]:
     rows: list[dict[str, Any]]
     if data is not None:
-        rows = records(data, "test") if has_split(data, "test") else records(data)
+        rows = records(data, question_split(data))
     elif cfg.questions:
         path = Path(cfg.questions)
         if not path.is_file():
@@ -80,8 +85,10 @@ def evaluate_qa(cfg: QAEvalConfig, ws: Workspace, inputs: dict[str, Artifact] | 
     questions = load_questions(cfg, inputs.get("data"))
     parents = [artifact_parent(a, role) for role, a in inputs.items()]
     if cfg.questions and "data" not in inputs:
-        parents.append(file_parent(cfg.questions, sha256_file(Path(cfg.questions)), role="questions"))
+        parents.append(file_parent(cfg.portable(cfg.questions), sha256_file(Path(cfg.questions)), role="questions"))
     results: dict[str, Any] = {"questions": len(questions), "models": {}}
+    if "data" in inputs:  # say which split was scored: a dataset without `test` is scored on `train`
+        results["split"] = question_split(inputs["data"])
     for role in ("baseline", "model"):
         if role in inputs:
             art = inputs[role]
@@ -94,5 +101,7 @@ def evaluate_qa(cfg: QAEvalConfig, ws: Workspace, inputs: dict[str, Artifact] | 
         p.stats.update({role: {"exact_match": r["exact_match"], "rouge_l": r["rouge_l"]}
                         for role, r in results["models"].items()})
         p.stats["questions"] = len(questions)
+        if "split" in results:
+            p.stats["split"] = results["split"]
     assert p.result is not None
     return p.result
