@@ -33,7 +33,7 @@ from luban.core.errors import ConfigError, LubanError, NotFoundError, UsageError
 from luban.core.hashing import sha256_file, sha256_json
 from luban.core.workspace import ENCRYPTED_MARKER, Workspace, current_run_key
 from luban.security.masterkey import MasterKey, from_env
-from luban.stages import get_stage
+from luban.stages import StageSpec, get_stage
 
 
 class StageEntry(BaseModel):
@@ -156,18 +156,19 @@ def run_spec(spec_path: str | Path, ws: Workspace, force: set[str] | None = None
     return results
 
 
-def _resolve_inputs(entry: StageEntry, declared: tuple[str, ...], ws: Workspace,
+def _resolve_inputs(entry: StageEntry, stage: StageSpec, ws: Workspace,
                     produced: dict[str, Artifact]) -> dict[str, Artifact]:
+    """`from:` -> role -> artifact, checked against the roles the stage declares (names, kinds, required)."""
     if entry.from_ is None:
-        return {}
-    mapping = entry.from_ if isinstance(entry.from_, dict) else {declared[0] if declared else "input": entry.from_}
-    unknown = [r for r in mapping if declared and r not in declared]
-    if unknown:
-        raise ConfigError(f"stage '{entry.name}': {entry.use} takes no input '{unknown[0]}'",
-                          f"its inputs are: {', '.join(declared)}")
-    out = {}
-    for role, ref in mapping.items():
-        out[role] = produced[ref] if ref in produced else ws.get(ref)
+        mapping = {}
+    elif isinstance(entry.from_, dict):
+        mapping = entry.from_
+    else:
+        mapping = {stage.inputs[0].name if stage.inputs else "input": entry.from_}
+    for role in mapping:
+        stage.role(role)  # an undeclared role fails before any artifact is looked up
+    out = {role: produced[ref] if ref in produced else ws.get(ref) for role, ref in mapping.items()}
+    stage.check_inputs(out)
     return out
 
 
@@ -176,7 +177,7 @@ def _run_one(entry: StageEntry, ws: Workspace, produced: dict[str, Artifact], fo
     data = read_yaml(entry.config) if entry.config else {}
     data = deep_merge(data, entry.with_)
     cfg = build_config(stage.load_config_class(), data, source=f"stage '{entry.name}' ({entry.use})")
-    inputs = _resolve_inputs(entry, stage.inputs, ws, produced)
+    inputs = _resolve_inputs(entry, stage, ws, produced)
     cfg_json = cfg.model_dump(mode="json")
     key = sha256_json({"use": entry.use, "config": cfg_json, "inputs": {r: a.id for r, a in inputs.items()},
                        "paths": _path_fingerprints(cfg_json)})

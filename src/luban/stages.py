@@ -3,18 +3,39 @@
 Each entry is "module:function" and "module:ConfigClass", imported only when used, so that
 `luban --help` stays fast and optional layers cost nothing until named. Every stage function has
 the signature `fn(cfg, ws, inputs: dict[str, Artifact], name: str | None) -> Artifact`; `inputs`
-maps the roles the stage declares (`INPUTS` below) to artifacts named in the spec's `from:`.
+maps the roles the stage declares (its `Role`s: name, artifact kind, optional or not) to artifacts
+named in the spec's `from:` or on the command line. The runner and the CLI check them against the
+declaration before the stage runs: an unknown role, a missing one or an artifact of the wrong kind
+is a one-line error, not a KeyError deep inside the stage.
 Adding a stage is one line here; a spec may also `use:` a "module:ATTR" naming a `StageSpec` of
 its own package.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from luban.core.errors import NotFoundError
+from luban.core.artifact import Artifact
+from luban.core.errors import ConfigError, NotFoundError, UsageError
 from luban.core.registry import Registry, import_object
+
+
+@dataclass(frozen=True)
+class Role:
+    """One input of a stage: its name in `from:`, the kind of artifact it must be, and whether it may be left out."""
+
+    name: str
+    kind: str  # an artifact kind: dataset, model, report, ...
+    optional: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind}{', optional' if self.optional else ''})"
+
+
+MODEL = Role("model", "model")
+DATA = Role("data", "dataset")
 
 
 @dataclass(frozen=True)
@@ -22,8 +43,9 @@ class StageSpec:
     name: str
     function: str  # "module:function"
     config: str  # "module:Class"
-    inputs: tuple[str, ...]  # roles, first one is the default for a plain `from: x`
+    inputs: tuple[Role, ...]  # the first one is the role of a plain `from: x`
     summary: str
+    more: str | None = None  # kind of any further inputs, under any role name (curation reads any datasets)
 
     def load_function(self) -> Any:
         return import_object(self.function, "stage function", self.name)
@@ -31,40 +53,74 @@ class StageSpec:
     def load_config_class(self) -> Any:
         return import_object(self.config, "stage config", self.name)
 
+    def role(self, name: str) -> Role:
+        """The declared role `name`; an undeclared one is a ConfigError listing the declared ones."""
+        for r in self.inputs:
+            if r.name == name:
+                return r
+        if self.more:
+            return Role(name, self.more, optional=True)
+        raise ConfigError(f"{self.name} takes no input '{name}'",
+                          f"its inputs are: {', '.join(map(str, self.inputs))}" if self.inputs else
+                          "it takes no inputs: remove `from:`")
+
+    def missing(self, given: Iterable[str]) -> list[Role]:
+        """The required roles not among `given`."""
+        names = set(given)
+        return [r for r in self.inputs if not r.optional and r.name not in names]
+
+    def check_inputs(self, inputs: Mapping[str, Artifact]) -> None:
+        """Every input a declared role of the declared kind, and every required role given."""
+        for name, art in inputs.items():
+            want = self.role(name).kind
+            if art.kind != want:
+                raise UsageError(f"input '{name}' of {self.name} must be a {want} artifact, "
+                                 f"'{art.name or art.short_id}' is a {art.kind}", f"name a {want} for '{name}'")
+        missing = self.missing(inputs)
+        if missing:
+            raise UsageError(f"{self.name} needs input(s) {', '.join(map(str, missing))}",
+                             f"name them under `from:`, e.g. from: {{{missing[0].name}: <stage or artifact>}}")
+
 
 STAGES: Registry[StageSpec] = Registry("stage", {
     s.name: s
     for s in [
-        StageSpec("data.curate", "luban.data.curate:curate", "luban.data.curate:CurateConfig", (),
-                  "read raw files, clean, filter, dedup, desensitize -> dataset"),
-        StageSpec("data.format", "luban.data.formats:format_stage", "luban.data.formats:FormatConfig", (),
-                  "load SFT / preference files, validate and split -> dataset"),
-        StageSpec("models.tiny", "luban.models.tiny:tiny_stage", "luban.models.tiny:TinyConfig", ("corpus",),
+        StageSpec("data.curate", "luban.data.curate:curate", "luban.data.curate:CurateConfig",
+                  (Role("data", "dataset", optional=True),), "read raw files, clean, filter, dedup, desensitize "
+                  "-> dataset", more="dataset"),
+        StageSpec("data.format", "luban.data.formats:format_stage", "luban.data.formats:FormatConfig",
+                  (Role("data", "dataset", optional=True),), "load SFT / preference files, validate and split "
+                  "-> dataset", more="dataset"),
+        StageSpec("models.tiny", "luban.models.tiny:tiny_stage", "luban.models.tiny:TinyConfig",
+                  (Role("corpus", "dataset", optional=True),),
                   "train a tokenizer and build a small random causal LM -> model"),
         StageSpec("models.import", "luban.models.loading:import_stage", "luban.models.loading:ImportConfig", (),
                   "register a local Hugging Face model directory -> model"),
         StageSpec("train.pretrain", "luban.train.pretrain:pretrain", "luban.train.pretrain:PretrainConfig",
-                  ("model", "data"), "continued pretraining with packing -> model"),
-        StageSpec("train.sft", "luban.train.sft:sft", "luban.train.sft:SFTConfig", ("model", "data"),
+                  (MODEL, DATA), "continued pretraining with packing -> model"),
+        StageSpec("train.sft", "luban.train.sft:sft", "luban.train.sft:SFTConfig", (MODEL, DATA),
                   "supervised fine-tuning (full / LoRA / QLoRA) -> model"),
-        StageSpec("train.dpo", "luban.train.dpo:dpo", "luban.train.dpo:DPOConfig", ("model", "data"),
+        StageSpec("train.dpo", "luban.train.dpo:dpo", "luban.train.dpo:DPOConfig", (MODEL, DATA),
                   "preference optimisation: DPO / IPO / ORPO / SimPO / CPO on prompt-chosen-rejected -> model"),
-        StageSpec("train.reward", "luban.train.reward:reward", "luban.train.reward:RewardConfig", ("model", "data"),
+        StageSpec("train.reward", "luban.train.reward:reward", "luban.train.reward:RewardConfig", (MODEL, DATA),
                   "reward model (sequence classifier) on prompt-chosen-rejected pairs -> model"),
         StageSpec("train.grpo", "luban.train.grpo:grpo", "luban.train.grpo:GRPOConfig",
-                  ("model", "data", "reward_model"), "GRPO with rule rewards and/or a reward model -> model"),
+                  (MODEL, DATA, Role("reward_model", "model", optional=True)),
+                  "GRPO with rule rewards and/or a reward model -> model"),
         StageSpec("train.distill", "luban.train.distill:distill", "luban.train.distill:DistillConfig",
-                  ("model", "data", "teacher"), "logit distillation of a teacher into a smaller student -> model"),
+                  (MODEL, DATA, Role("teacher", "model")),
+                  "logit distillation of a teacher into a smaller student -> model"),
         StageSpec("evaluate.qa", "luban.evaluate.qa:evaluate_qa", "luban.evaluate.qa:QAEvalConfig",
-                  ("model", "data", "baseline"), "exact match and ROUGE-L on held-out questions -> report"),
+                  (MODEL, Role("data", "dataset", optional=True), Role("baseline", "model", optional=True)),
+                  "exact match and ROUGE-L on held-out questions -> report"),
         StageSpec("compress.onnx", "luban.compress.onnx_export:onnx_stage",
-                  "luban.compress.onnx_export:OnnxExportConfig", ("model",),
+                  "luban.compress.onnx_export:OnnxExportConfig", (MODEL,),
                   "export a causal LM to ONNX with KV cache -> model"),
         StageSpec("compress.gguf", "luban.compress.gguf_export:gguf_stage",
-                  "luban.compress.gguf_export:GGUFExportConfig", ("model",),
+                  "luban.compress.gguf_export:GGUFExportConfig", (MODEL,),
                   "convert a Hugging Face model to GGUF with llama.cpp's converter -> model"),
         StageSpec("compress.merge", "luban.compress.merge:merge_stage", "luban.compress.merge:MergeConfig",
-                  ("model",), "merge a LoRA adapter into its base and export -> model"),
+                  (MODEL,), "merge a LoRA adapter into its base and export -> model"),
     ]
 }, base=StageSpec, error=NotFoundError)
 

@@ -24,7 +24,7 @@ def test_every_example_yaml_validates_against_its_recipe(path):
     spec, cfg, inputs = train_cli.load_recipe_config(recipe, path, [])
     data, _ = train_cli.split_inputs(read_yaml(path))
     assert build_config(get_stage(f"train.{recipe}").load_config_class(), data) == cfg
-    assert set(inputs) <= set(spec.inputs)
+    assert set(inputs) <= {r.name for r in spec.inputs}
 
 
 def test_sft_example_leaves_padding_free_to_the_attention_kernel():
@@ -65,7 +65,19 @@ def test_taken_name_stops_before_loading_anything(app, ws, tiny_model_dir):
 def test_missing_inputs_are_named(app):
     res = CliRunner().invoke(app, ["train", "sft"])
     assert isinstance(res.exception, UsageError)
-    assert "needs input(s) model, data" in str(res.exception)
+    assert "needs input(s) model (model), data (dataset)" in str(res.exception)
+    assert "pass --model NAME --data NAME" in str(res.exception)
+    res = CliRunner().invoke(app, ["train", "distill", "--model", "m", "--data", "d"])
+    assert "needs input(s) teacher (model)" in str(res.exception) and "--input teacher=NAME" in str(res.exception)
+
+
+def test_an_input_of_the_wrong_kind_is_refused_before_training(app, ws, tiny_model_dir):
+    from luban.models.loading import ImportConfig, import_stage
+
+    import_stage(ImportConfig(path=str(tiny_model_dir)), ws, name="base")
+    res = CliRunner().invoke(app, ["train", "sft", "--model", "base", "--data", "base"])
+    assert isinstance(res.exception, UsageError)
+    assert "input 'data' of train.sft must be a dataset artifact, 'base' is a model" in str(res.exception)
 
 
 def test_help_shows_an_example(app):

@@ -43,5 +43,5 @@ def stages() -> None:
     Example: luban config stages
     """
     for s in map(get_stage, STAGES):
-        console.print(f"[bold]{s.name:<16}[/bold] {s.summary}" + (f"  [dim]inputs: {', '.join(s.inputs)}[/dim]"
-                                                               if s.inputs else ""))
+        inputs = ", ".join(map(str, s.inputs)) + (f", any {s.more}s" if s.more else "")
+        console.print(f"[bold]{s.name:<16}[/bold] {s.summary}" + (f"  [dim]inputs: {inputs}[/dim]" if inputs else ""))

@@ -18,11 +18,10 @@ import typer
 
 from luban.cli.context import console, state
 from luban.core.errors import UsageError
+from luban.stages import Role
 
 app = typer.Typer(help="Train models: pretrain, sft and the other recipes.", no_args_is_help=True)
 # Mounted by cli/main.py as a single command: `app.command("train")(luban.cli.train.train)`.
-# Inputs a recipe declares (so a solution spec may name them) but can run without.
-OPTIONAL_ROLES = ("reward_model",)
 
 
 def split_inputs(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -51,15 +50,15 @@ def load_recipe_config(recipe: str, config: Path | None, overrides: list[str]) -
     return spec, cfg, inputs
 
 
-def resolve_input(role: str, ref: str, ws: Any) -> Any:
-    """A workspace artifact, or a local model directory imported into the workspace."""
+def resolve_input(role: Role, ref: str, ws: Any) -> Any:
+    """A workspace artifact, or (for a model role) a local model directory imported into the workspace."""
     if ws.exists(ref):
         return ws.get(ref)
-    if Path(ref).is_dir() and role in ("model", "teacher", "reward_model", "ref_model"):
+    if Path(ref).is_dir() and role.kind == "model":
         from luban.models.loading import ImportConfig, import_stage
 
         return import_stage(ImportConfig(path=ref), ws, name=None)
-    raise UsageError(f"input {role}='{ref}' is neither an artifact in the workspace nor a model directory",
+    raise UsageError(f"input {role.name}='{ref}' is neither an artifact in the workspace nor a model directory",
                      "run `luban ls` to see artifact names")
 
 
@@ -93,14 +92,17 @@ def train(recipe: str = typer.Argument(..., help="recipe: pretrain, sft, ..."),
             raise UsageError(f"--input '{item}' is not ROLE=REF", "e.g. --input teacher=big-model")
         role, ref = item.split("=", 1)
         named[role] = ref
-    named.update({k: v for k, v in (("model", model), ("data", data)) if v})
-    missing = [r for r in spec.inputs if r not in named and r not in OPTIONAL_ROLES]
+    flags = {"model": model, "data": data}  # the roles with an option of their own
+    named.update({role: ref for role, ref in flags.items() if ref})
+    missing = spec.missing(named)
     if missing:
-        raise UsageError(f"recipe '{recipe}' needs input(s) {', '.join(missing)}",
-                         f"pass {' '.join('--' + r + ' NAME' if r in ('model', 'data') else '--input ' + r + '=NAME' for r in missing)} or put them under inputs: in the YAML")
+        how = " ".join(f"--{r.name} NAME" if r.name in flags else f"--input {r.name}=NAME" for r in missing)
+        raise UsageError(f"recipe '{recipe}' needs input(s) {', '.join(map(str, missing))}",
+                         f"pass {how} or put them under inputs: in the YAML")
     ws = state.workspace()
     check_output_name(ws, name, force)
-    inputs = {role: resolve_input(role, ref, ws) for role, ref in named.items()}
+    inputs = {role: resolve_input(spec.role(role), ref, ws) for role, ref in named.items()}
+    spec.check_inputs(inputs)
     if launch:  # re-run this command under `accelerate launch`, inputs pinned to artifact ids
         from luban.cli.train_launch import relaunch
 
