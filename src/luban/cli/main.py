@@ -87,6 +87,9 @@ def _mount_layers() -> None:
     from luban.cli import deploy as deploy_cli
 
     app.add_typer(deploy_cli.app, name="deploy")
+    from luban.cli import usage as usage_cli
+
+    app.command("usage")(usage_cli.usage_command)
 
 
 _mount_layers()

@@ -233,7 +233,9 @@ class UsageWriter:
         self._wake = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self.written = self.dropped = self.failures = 0
+        # each counter has one writing thread (`+=` is not atomic across threads)
+        self.written = self.failures = self._dropped_writer = 0  # writer thread
+        self._dropped_submit = 0  # the submitting thread (the event loop)
         self.failing_since: float | None = None
 
     def start(self) -> None:
@@ -246,7 +248,7 @@ class UsageWriter:
         if len(q) >= self.max_backlog:
             with contextlib.suppress(IndexError):  # the writer thread may have emptied it meanwhile
                 q.popleft()
-            self.dropped += 1
+            self._dropped_submit += 1
         q.append(record)
         if len(q) >= self.batch_size:
             self._wake.set()
@@ -259,6 +261,10 @@ class UsageWriter:
             self._thread.join(timeout)
         if self._queue:
             log.warning("usage: %d records could not be written before shutdown and are lost", len(self._queue))
+
+    @property
+    def dropped(self) -> int:
+        return self._dropped_submit + self._dropped_writer
 
     def stats(self) -> dict[str, Any]:
         return {"queued": len(self._queue), "written": self.written, "dropped": self.dropped,
@@ -293,7 +299,7 @@ class UsageWriter:
             self.failures += 1
             room = self.max_backlog - len(q)
             keep = batch[-room:] if room > 0 else []
-            self.dropped += len(batch) - len(keep)
+            self._dropped_writer += len(batch) - len(keep)
             q.extendleft(reversed(keep))
             if self.failing_since is None:
                 self.failing_since = time.time()
@@ -369,7 +375,7 @@ class CostRow:
 
 def compare_costs(prompt_tokens: int, completion_tokens: int, catalog: Catalog, currency: str = "USD",
                   tokens_per_second: float = 1000.0, upstreams: dict[str, Any] | None = None) -> list[CostRow]:
-    """The same traffic priced on every commercial API in the catalog and on self-hosted GPUs.
+    """The same traffic priced on every commercial (chat) API in the catalog and on self-hosted GPUs.
 
     Self-hosted: GPU-hours = all tokens / `tokens_per_second` (a sustained throughput the user measured
     for the model on that GPU; the same figure is used for every GPU type of the catalog) times the
@@ -381,6 +387,8 @@ def compare_costs(prompt_tokens: int, completion_tokens: int, catalog: Catalog, 
         if prov.self_hosted:
             continue
         for model, price in prov.prices.items():
+            if price.output == 0 and price.input > 0:  # an embedding model: no answer to compare with
+                continue
             cost = catalog.to_currency(price.cost(prompt_tokens, completion_tokens), price.currency, currency)
             rows.append(CostRow(offering=f"{prov.name}/{model}", kind="api", region=prov.region, cost=cost,
                                 basis=f"{price.input:g}/{price.output:g} {price.currency} per 1M in/out "
