@@ -90,10 +90,16 @@ def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
             return label
 
 
-def near_duplicate_clusters(sig: np.ndarray, threshold: float = 0.8) -> np.ndarray:
-    """Cluster label per document (its smallest member's index); a document is kept iff label == index."""
+def near_duplicate_clusters(sig: np.ndarray, threshold: float = 0.8, margin: float = 0.2) -> np.ndarray:
+    """Cluster label per document (its smallest member's index); a document is kept iff label == index.
+
+    Bands are tuned for `threshold - margin`, not for `threshold` itself: banding tuned at 0.7 (14 bands x
+    9 rows) lets through only 44% of the pairs whose similarity is exactly 0.7 and 87% at 0.8. Moving the
+    S-curve below the target similarity trades false negatives for extra candidates, which the
+    verification then discards (Leskovec et al., "Mining of Massive Datasets", sec. 3.4.3 and 3.8.3);
+    tuned for 0.5 the bands become 25 x 5, which pass 99.0% of the pairs at 0.7 and 99.9% at 0.75."""
     n, num_perm = sig.shape
-    bands, rows = optimal_bands(threshold, num_perm)
+    bands, rows = optimal_bands(max(0.05, threshold - margin), num_perm)
     u, v = candidate_edges(sig, bands, rows)
     if len(u):
         ok = estimated_jaccard(sig, u, v) >= threshold
