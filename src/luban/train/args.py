@@ -11,17 +11,25 @@ Design choices:
 - `max_steps` and `max_minutes` bound a run so the demo fits its time budget; `max_minutes` stops at the next
   step boundary and still saves the model;
 - the translation returns the recipe's TRL config class (SFTConfig, DPOConfig, ...) filled from TrainArgs,
-  so recipes add only their own keys.
+  so recipes add only their own keys;
+- a key the installed TRL/transformers does not know is an error naming it and the closest valid one, never
+  dropped: after a TRL rename a user's `beta` or `loss_type` would otherwise vanish silently. Renames we know
+  of are translated explicitly (`RENAMED`).
 """
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
 
 from luban.core.config import StageConfig
+from luban.core.errors import ConfigError, UsageError
+
+# New name -> the name older releases use, passed under the old name when the installed version lacks the new
+RENAMED = {"activation_checkpointing": "gradient_checkpointing"}  # transformers 5 renamed it
 
 
 class TrainArgs(StageConfig):
@@ -67,8 +75,6 @@ def trl_args(config_cls: type, args: TrainArgs, out_dir: Path, **extra: Any) -> 
 
     precision = resolve_precision(args.precision)
     if precision in ("bf16", "fp16") and not torch.cuda.is_available():
-        from luban.core.errors import UsageError
-
         raise UsageError(f"train.precision={precision} needs a CUDA GPU and none is visible",
                          "use train.precision=auto (fp32 on CPU)")
     kwargs: dict[str, Any] = {
@@ -97,16 +103,34 @@ def trl_args(config_cls: type, args: TrainArgs, out_dir: Path, **extra: Any) -> 
         "use_cpu": not torch.cuda.is_available(),
     }
     kwargs.update(extra)
-    known = _known(config_cls, kwargs)
-    if "activation_checkpointing" not in known:  # transformers < 5
-        known["gradient_checkpointing"] = args.gradient_checkpointing
-    return config_cls(**known)
+    return config_cls(**checked_kwargs(config_cls, kwargs))
 
 
-def _known(config_cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Drop keys the installed transformers/TRL version no longer knows (e.g. logging_dir in 5.x)."""
+def checked_kwargs(config_cls: type, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`kwargs` for `config_cls` (a dataclass): known renames translated, any other unknown key a ConfigError
+    naming it and the closest valid argument."""
     import dataclasses
 
-    names = {f.name for f in dataclasses.fields(config_cls)}
-    return {k: v for k, v in kwargs.items() if k in names}
+    names = {f.name for f in dataclasses.fields(config_cls) if f.init}
+    out: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key not in names and RENAMED.get(key) in names:
+            key = RENAMED[key]
+        if key not in names:
+            close = difflib.get_close_matches(key, sorted(names), n=1)
+            raise ConfigError(f"{config_cls.__name__} of the installed TRL {_version('trl')} / transformers "
+                              f"{_version('transformers')} has no argument '{key}'",
+                              (f"did you mean '{close[0]}'? " if close else "") +
+                              "install the versions in constraints.txt, or fix the recipe's setting")
+        out[key] = value
+    return out
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "(not installed)"
 
