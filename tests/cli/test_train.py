@@ -84,3 +84,11 @@ def test_help_shows_an_example(app):
     for args in (["train", "--help"], ["export", "merge", "--help"]):
         res = CliRunner().invoke(app, args)
         assert res.exit_code == 0 and "Example" in res.output
+
+
+def test_help_names_every_recipe(app):
+    from luban.stages import recipes
+
+    assert {"pretrain", "sft", "dpo", "reward", "grpo", "distill"} <= set(recipes())
+    res = CliRunner().invoke(app, ["train", "--help"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0 and f"recipe: {', '.join(recipes())}" in res.output

@@ -18,9 +18,9 @@ import typer
 
 from luban.cli.context import console, state
 from luban.core.errors import UsageError
-from luban.stages import Role
+from luban.stages import Role, recipes
 
-app = typer.Typer(help="Train models: pretrain, sft and the other recipes.", no_args_is_help=True)
+app = typer.Typer(help=f"Train models with a recipe: {', '.join(recipes())}.", no_args_is_help=True)
 # Mounted by cli/main.py as a single command: `app.command("train")(luban.cli.train.train)`.
 
 
@@ -62,7 +62,7 @@ def resolve_input(role: Role, ref: str, ws: Any) -> Any:
                      "run `luban ls` to see artifact names")
 
 
-def train(recipe: str = typer.Argument(..., help="recipe: pretrain, sft, ..."),
+def train(recipe: str = typer.Argument(..., help=f"recipe: {', '.join(recipes())}"),
           config: Path = typer.Argument(None, help="YAML config of the recipe"),
           overrides: list[str] = typer.Argument(None, help="KEY=VALUE overrides, e.g. train.lr=1e-4"),
           model: str = typer.Option(None, "--model", "-m", help="base model: artifact name or HF directory"),
