@@ -10,17 +10,20 @@
         from: {corpus: acme-corpus}   # role -> earlier stage or existing artifact name
 
 The runner works like a build system: a stage's run key is the hash of its `use`, its validated
-config, its input artifact ids and the content of every file or folder its config names. When the
-artifact named after the stage carries the same key (and its raw source files are unchanged) it is
-reused. Paths in the spec are relative to the spec file's folder.
+config, its input artifact ids and the content of every input path its config declares (a config
+string that is not a declared path is never looked up on disk). When the artifact named after the
+stage carries the same key (and its raw source files are unchanged) it is reused.
+
+Paths belong to the file that names them: those in `with:` are relative to the spec's folder, those
+in a `config:` file to that file's folder; the working folder plays no part, so ids and run keys are
+the same wherever `luban run` is started.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
+import glob
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from luban.core.artifact import Artifact
-from luban.core.config import build_config, deep_merge, read_yaml
+from luban.core.config import (
+    StageConfig,
+    build_config,
+    declared_paths,
+    deep_merge,
+    dump_config,
+    read_yaml,
+    resolve_path,
+    resolve_paths,
+)
 from luban.core.errors import ConfigError, LubanError, NotFoundError, UsageError
 from luban.core.hashing import sha256_file, sha256_json
 from luban.core.workspace import ENCRYPTED_MARKER, Workspace, current_run_key
@@ -84,46 +96,39 @@ def load_spec(path: str | Path) -> SolutionSpec:
     return spec
 
 
-@contextlib.contextmanager
-def _in_dir(folder: Path) -> Iterator[None]:
-    old = Path.cwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(old)
-
-
-def _path_fingerprints(obj: Any) -> dict[str, str]:
-    """Content hash of every existing file or folder a config names (relative to the cwd)."""
+def _path_fingerprints(cfg: StageConfig) -> dict[str, str]:
+    """Content hash of what each declared input path of `cfg` names: a file, a folder's files (hidden ones
+    skipped, as readers skip them), a glob's matches, or "missing"; keyed by the path as lineage records
+    it. Strings that are not declared paths are config values, never looked up on disk."""
     out: dict[str, str] = {}
-
-    def visit(v: Any) -> None:
-        if isinstance(v, dict):
-            for x in v.values():
-                visit(x)
-        elif isinstance(v, list):
-            for x in v:
-                visit(x)
-        elif isinstance(v, str) and v and len(v) < 4096 and "\n" not in v:
-            p = Path(v)
-            try:
-                if p.is_file():
-                    out[v] = sha256_file(p)
-                elif p.is_dir():
-                    files = sorted(f for f in p.rglob("*") if f.is_file())
-                    out[v] = sha256_json([(f.relative_to(p).as_posix(), sha256_file(f)) for f in files])
-            except OSError:
-                pass
-
-    visit(obj)
+    for value, spec in declared_paths(cfg):
+        if spec.content:
+            path = Path(resolve_path(value, cfg.root))
+            out[cfg.portable(path)] = _content_hash(path, cfg)
     return out
 
 
-def _sources_unchanged(art: Artifact) -> bool:
+def _content_hash(path: Path, cfg: StageConfig) -> str:
+    try:
+        if glob.has_magic(str(path)):
+            files = sorted(Path(m) for m in glob.glob(str(path), recursive=True) if Path(m).is_file())
+            return sha256_json([(cfg.portable(f), sha256_file(f)) for f in files])
+        if path.is_file():
+            return sha256_file(path)
+        if path.is_dir():
+            files = sorted(f for f in path.rglob("*")
+                           if f.is_file() and not any(part.startswith(".") for part in f.relative_to(path).parts))
+            return sha256_json([(f.relative_to(path).as_posix(), sha256_file(f)) for f in files])
+    except OSError as e:
+        return f"unreadable: {e.strerror}"
+    return "missing"
+
+
+def _sources_unchanged(art: Artifact, root: Path) -> bool:
+    """Whether every raw file the artifact was made from still has its hash (paths relative to `root`)."""
     for p in art.manifest.parents:
         if p.type == "file" and p.path:
-            f = Path(p.path)
+            f = root / p.path
             if not f.is_file() or sha256_file(f) != p.sha256:
                 return False
     return True
@@ -142,17 +147,16 @@ def run_spec(spec_path: str | Path, ws: Workspace, force: set[str] | None = None
     ws.check_writable()
     produced: dict[str, Artifact] = {}
     results: list[StageResult] = []
-    with _in_dir(spec_path.parent):
-        for i, entry in enumerate(spec.stages):
-            if on_start:
-                on_start(entry, i, len(spec.stages))
-            try:
-                results.append(_run_one(entry, ws, produced, force))
-            except LubanError as e:  # say which stage failed, keep the error's type and exit code
-                raise type(e)(f"stage '{entry.name}': {e.message}", e.hint) from e
-            produced[entry.name] = results[-1].artifact
-            if entry.name == until:
-                break
+    for i, entry in enumerate(spec.stages):
+        if on_start:
+            on_start(entry, i, len(spec.stages))
+        try:
+            results.append(_run_one(entry, ws, produced, force, spec_path.parent))
+        except LubanError as e:  # say which stage failed, keep the error's type and exit code
+            raise type(e)(f"stage '{entry.name}': {e.message}", e.hint) from e
+        produced[entry.name] = results[-1].artifact
+        if entry.name == until:
+            break
     return results
 
 
@@ -172,18 +176,23 @@ def _resolve_inputs(entry: StageEntry, stage: StageSpec, ws: Workspace,
     return out
 
 
-def _run_one(entry: StageEntry, ws: Workspace, produced: dict[str, Artifact], force: set[str]) -> StageResult:
+def _run_one(entry: StageEntry, ws: Workspace, produced: dict[str, Artifact], force: set[str],
+             folder: Path) -> StageResult:
+    """Run (or reuse) one stage; `folder` is the spec's, which the paths in `with:` are relative to."""
     stage = get_stage(entry.use)
-    data = read_yaml(entry.config) if entry.config else {}
-    data = deep_merge(data, entry.with_)
-    cfg = build_config(stage.load_config_class(), data, source=f"stage '{entry.name}' ({entry.use})")
+    model = stage.load_config_class()
+    data: dict[str, Any] = {}
+    if entry.config:  # a config file's own paths are relative to that file
+        config_file = folder / entry.config
+        data = resolve_paths(model, read_yaml(config_file), config_file.parent)
+    data = deep_merge(data, resolve_paths(model, entry.with_, folder))
+    cfg = build_config(model, data, source=f"stage '{entry.name}' ({entry.use})", base=folder)
     inputs = _resolve_inputs(entry, stage, ws, produced)
-    cfg_json = cfg.model_dump(mode="json")
-    key = sha256_json({"use": entry.use, "config": cfg_json, "inputs": {r: a.id for r, a in inputs.items()},
-                       "paths": _path_fingerprints(cfg_json)})
+    key = sha256_json({"use": entry.use, "config": dump_config(cfg), "inputs": {r: a.id for r, a in inputs.items()},
+                       "paths": _path_fingerprints(cfg)})
     if entry.name not in force:
         old = ws.by_run_key(key)
-        if old is not None and _sources_unchanged(old):
+        if old is not None and _sources_unchanged(old, folder):
             if not ws.exists(entry.name) or ws.locate(entry.name).id != old.id:
                 ws.tag(entry.name, old)
             if entry.encrypt and not (ws.locate(old.id).path / ENCRYPTED_MARKER).is_file():

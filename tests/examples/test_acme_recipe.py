@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +17,9 @@ from luban.data.curate import CurateConfig, curate
 ACME = Path(__file__).resolve().parents[2] / "examples" / "acme"
 
 
-def test_acme_recipe_curates_the_demo_corpus(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ACME)
+def test_acme_recipe_curates_the_demo_corpus(ws: Workspace, monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # the recipe's paths are relative to the recipe, wherever the user stands
     cfg = load_config(CurateConfig, ACME / "recipe.yaml")
     art = curate(cfg, ws, name="acme-corpus")
     train = read_split(art, "train").to_pylist()
@@ -36,3 +39,13 @@ def test_acme_recipe_curates_the_demo_corpus(ws: Workspace, monkeypatch: pytest.
     stats = art.manifest.stats
     assert stats["train"] > 300 and stats["records_in"] == stats["train"] + stats["rejected"]
     assert {p.path for p in art.manifest.parents} >= {"raw/faq/faq.csv", "raw/web/en/about.html"}
+    # the command a new user types from the repository root makes the very same dataset
+    other = tmp_path / "ws-cli"
+    done = subprocess.run([sys.executable, "-m", "luban.cli.main", "--workspace", str(other), "data", "curate",
+                           "examples/acme/recipe.yaml", "--name", "acme-corpus"],
+                          cwd=ACME.parents[1], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    cli_ws = Workspace(other)
+    assert cli_ws.get("acme-corpus").id == art.id
+    cli_ws.close()
+

@@ -35,7 +35,7 @@ def split_inputs(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 
 def load_recipe_config(recipe: str, config: Path | None, overrides: list[str]) -> tuple[Any, Any, dict[str, str]]:
     """(stage spec, validated config, inputs named in the YAML) for `luban train RECIPE`."""
-    from luban.core.config import build_config, deep_merge, parse_overrides, read_yaml
+    from luban.core.config import build_config, config_data
     from luban.stages import get_stage, recipes
 
     if recipe not in recipes():
@@ -43,10 +43,10 @@ def load_recipe_config(recipe: str, config: Path | None, overrides: list[str]) -
         raise UsageError(f"unknown recipe '{recipe}'",
                          f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(recipes())}")
     spec = get_stage(f"train.{recipe}")
-    data = read_yaml(config) if config else {}
-    data = deep_merge(data, parse_overrides(overrides)) if overrides else data
-    data, inputs = split_inputs(data)
-    cfg = build_config(spec.load_config_class(), data, source=str(config) if config else "overrides")
+    model = spec.load_config_class()
+    data, inputs = split_inputs(config_data(model, config, overrides))  # paths relative to the file naming them
+    cfg = build_config(model, data, source=str(config) if config else "overrides",
+                       base=config.parent if config else Path.cwd())
     return spec, cfg, inputs
 
 
@@ -116,6 +116,8 @@ def train(recipe: str = typer.Argument(..., help=f"recipe: {', '.join(recipes())
             raise UsageError(f"recipe '{recipe}' cannot resume", "run it again without --resume")
         kwargs["resume"] = True
     art = fn(cfg, ws, inputs, name, **kwargs)
+    if art is None:  # a worker rank of a multi-process launch: rank 0 wrote the artifact and reports it
+        return
     stats = art.manifest.stats
     loss = stats.get("final_loss")
     console.print(f"[green]✓[/green] {art.kind} {art.name or ''} [dim]{art.short_id}[/dim]: "

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from luban.core.artifact import Artifact, artifact_parent
-from luban.core.config import StageConfig, dump_config
+from luban.core.config import StageConfig, WorkPath, dump_config
 from luban.core.errors import LubanError, UsageError
 from luban.core.workspace import Workspace
 
@@ -106,7 +106,7 @@ def export_gguf(model_dir: Path, out_file: Path, outtype: OutType = "f16",
 
 class GGUFExportConfig(StageConfig):
     outtype: OutType = "f16"
-    llama_cpp_dir: str | None = None
+    llama_cpp_dir: WorkPath | None = None  # a checkout of llama.cpp: used, not an input (never hashed)
 
 
 def gguf_stage(cfg: GGUFExportConfig, ws: Workspace, inputs: dict[str, Artifact],

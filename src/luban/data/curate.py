@@ -30,7 +30,7 @@ from pydantic import Field, field_validator
 
 from luban.core import progress, tables
 from luban.core.artifact import Artifact, artifact_parent, file_parent
-from luban.core.config import StageConfig, dump_config
+from luban.core.config import InputPath, StageConfig, WorkPath, dump_config
 from luban.core.errors import UsageError
 from luban.core.shards import iter_batches, write_split_rows
 from luban.core.workspace import Workspace
@@ -47,7 +47,7 @@ from luban.data.spill import Spill
 class CurateConfig(StageConfig):
     """How to curate: what to read, which operators to run in order, and where to run them."""
 
-    inputs: list[str] = Field(default_factory=list, description="files, folders or globs")
+    inputs: list[InputPath] = Field(default_factory=list, description="files, folders or globs")
     process: list[Any] = Field(default_factory=lambda: [dict(d) for d in DEFAULT_PROCESS])
     text_field: str = "text"  # the text column/key in jsonl, json, csv, tsv and parquet inputs
     text_unit: Literal["file", "paragraph", "line"] = "file"  # one record per .txt/.md file, paragraph or line
@@ -56,7 +56,7 @@ class CurateConfig(StageConfig):
     batch_size: int = Field(1000, ge=1)
     max_record_bytes: int = Field(16 << 20, ge=1024)  # longer lines/documents are quarantined
     max_file_bytes: int = Field(512 << 20, ge=1024)  # cap for whole-file formats (json, pdf, docx, html)
-    spill_dir: str | None = None  # where records wait on disk between steps; default: the workspace's tmp/
+    spill_dir: WorkPath | None = None  # where records wait on disk between steps; default: the workspace's tmp/
 
     @field_validator("executor")
     @classmethod
@@ -73,13 +73,13 @@ def curate(cfg: CurateConfig, ws: Workspace, inputs: dict[str, Artifact] | None 
     specs = parse_process(cfg.process)
     build_ops(specs)  # bad arguments fail here, before any reading
     ws.check_writable()
-    paths = expand_inputs(cfg.inputs) if cfg.inputs else []
+    paths = expand_inputs(cfg.inputs, cfg.root) if cfg.inputs else []
     opts = ReadOptions(max_record_bytes=cfg.max_record_bytes, max_file_bytes=cfg.max_file_bytes,
                        text_unit=cfg.text_unit)
     with progress.task("Hashing sources", total=len(paths)) as t:
         sources = []
         for path in paths:
-            sources.append(open_source(path))
+            sources.append(open_source(path, cfg.root))
             t.advance()
     read_stats = OpStats()
     totals: dict[str, OpStats] = {s.label: OpStats() for s in specs}

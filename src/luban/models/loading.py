@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from luban.core.artifact import Artifact
-from luban.core.config import StageConfig, dump_config
+from luban.core.config import InputPath, StageConfig, dump_config
 from luban.core.errors import NotFoundError, UsageError
 from luban.core.hashing import sha256_file
 from luban.core.workspace import Workspace
@@ -139,7 +139,7 @@ def serving_dtype(dtype: str, device: str | None) -> str:
 
 
 class ImportConfig(StageConfig):
-    path: str
+    path: InputPath
 
 
 def import_stage(cfg: ImportConfig, ws: Workspace, inputs: dict[str, Artifact] | None = None,
@@ -153,7 +153,7 @@ def import_stage(cfg: ImportConfig, ws: Workspace, inputs: dict[str, Artifact] |
     from luban.core.artifact import file_parent
 
     with ws.create("model", name, "models.import", dump_config(cfg),
-                   parents=[file_parent(f, sha256_file(f)) for f in files]) as p:
+                   parents=[file_parent(cfg.portable(f), sha256_file(f)) for f in files]) as p:
         for f in files:
             dest = p.path / f.relative_to(src)
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import Field
 
 from luban.core.artifact import Artifact, artifact_parent
-from luban.core.config import StageConfig, dump_config
+from luban.core.config import InputPathOrName, StageConfig, dump_config
 from luban.core.errors import UsageError
 from luban.core.workspace import Workspace
 from luban.models.loading import load_tokenizer
@@ -45,7 +45,7 @@ class DistillConfig(StageConfig):
     method: Method = "full"
     lora: LoraSection = Field(default_factory=LoraSection)
     train: TrainArgs = Field(default_factory=lambda: TrainArgs(lr=1e-4, packing=False))
-    chat_template: str | None = None
+    chat_template: InputPathOrName | None = None
     split: str = "train"
 
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from luban.core.artifact import Artifact, artifact_parent
-from luban.core.config import StageConfig, dump_config
+from luban.core.config import InputPathOrName, StageConfig, dump_config
 from luban.core.workspace import Workspace
 from luban.models.loading import load_tokenizer
 from luban.train import preflight
@@ -46,7 +46,7 @@ class DPOConfig(StageConfig):
     method: Method = "lora"
     lora: LoraSection = Field(default_factory=LoraSection)
     train: TrainArgs = Field(default_factory=lambda: TrainArgs(lr=5e-5, packing=False))
-    chat_template: str | None = Field(None, description="catalog template name or .jinja path")
+    chat_template: InputPathOrName | None = Field(None, description="catalog template name or .jinja path")
     split: str = "train"
 
     @field_validator("loss_type")

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from luban.core.artifact import Artifact, artifact_parent
-from luban.core.config import StageConfig, dump_config
+from luban.core.config import InputPathOrName, StageConfig, dump_config
 from luban.core.errors import UsageError
 from luban.core.shards import read_split
 from luban.core.workspace import Workspace
@@ -44,7 +44,7 @@ class GRPOConfig(StageConfig):
     method: Method = "lora"
     lora: LoraSection = Field(default_factory=LoraSection)
     train: TrainArgs = Field(default_factory=lambda: TrainArgs(lr=1e-5, packing=False, batch_size=8))
-    chat_template: str | None = None
+    chat_template: InputPathOrName | None = None
     split: str = "train"
 
     @field_validator("rewards")

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from luban.core.artifact import Artifact, artifact_parent
-from luban.core.config import StageConfig, dump_config
+from luban.core.config import InputPathOrName, StageConfig, dump_config
 from luban.core.workspace import Workspace
 from luban.models.loading import load_tokenizer
 from luban.train import preflight
@@ -37,7 +37,7 @@ class RewardConfig(StageConfig):
     lora: LoraSection = Field(default_factory=LoraSection)
     train: TrainArgs = Field(default_factory=lambda: TrainArgs(lr=1e-5, packing=False))
     center_rewards: float | None = Field(0.01, description="pull mean reward to 0 (Eisenstein et al., 2023)")
-    chat_template: str | None = None
+    chat_template: InputPathOrName | None = None
     split: str = "train"
 
 

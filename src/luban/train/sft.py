@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import Field
 
 from luban.core.artifact import Artifact, artifact_parent
-from luban.core.config import StageConfig, dump_config
+from luban.core.config import InputPathOrName, StageConfig, dump_config
 from luban.core.workspace import Workspace
 from luban.models.loading import load_tokenizer
 from luban.train import preflight
@@ -46,7 +46,7 @@ class SFTConfig(StageConfig):
     method: Method = "lora"
     lora: LoraSection = Field(default_factory=LoraSection)
     train: TrainArgs = Field(default_factory=TrainArgs)
-    chat_template: str | None = Field(None, description="catalog template name or .jinja path; default: the "
+    chat_template: InputPathOrName | None = Field(None, description="catalog template name or .jinja path; default: the "
                                                          "model's own, else its family's from the catalog")
     split: str = "train"
 

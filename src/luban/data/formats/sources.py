@@ -54,13 +54,15 @@ def resolve(entries: list[str], ws: Workspace) -> tuple[list[Path], list[Artifac
     return files, arts
 
 
-def read_file(path: Path) -> Iterator[Item]:
+def read_file(path: Path, name: str | None = None) -> Iterator[Item]:
+    """The records of one file, each with its place "`name`:N" (`name` defaults to the path)."""
+    label = name or str(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise UsageError(f"{path}: unsupported file type '{suffix or 'none'}'", f"use one of {', '.join(SUFFIXES)}")
     if suffix == ".parquet":
         for i, rec in enumerate(pq.read_table(path).to_pylist(), start=1):
-            yield f"{path}:{i}", rec, ""
+            yield f"{label}:{i}", rec, ""
         return
     raw = path.read_bytes()
     if not raw.strip():
@@ -69,7 +71,7 @@ def read_file(path: Path) -> Iterator[Item]:
         text = _decode(path, raw)
         reader = csv.DictReader(io.StringIO(text), delimiter="\t" if suffix == ".tsv" else ",")
         for rec in reader:
-            yield f"{path}:{reader.line_num}", dict(rec), ""
+            yield f"{label}:{reader.line_num}", dict(rec), ""
         return
     if suffix == ".json":
         try:
@@ -78,14 +80,14 @@ def read_file(path: Path) -> Iterator[Item]:
             data = None  # often JSON Lines under a .json name: read it line by line below
         if isinstance(data, list):
             for i, rec in enumerate(data, start=1):
-                yield (f"{path}:{i}", rec, "") if isinstance(rec, dict) else (
-                    f"{path}:{i}", Rejected("bad_type", f"item is a {type(rec).__name__}, not an object"),
+                yield (f"{label}:{i}", rec, "") if isinstance(rec, dict) else (
+                    f"{label}:{i}", Rejected("bad_type", f"item is a {type(rec).__name__}, not an object"),
                     json.dumps(rec, ensure_ascii=False))
             return
         if isinstance(data, dict):
-            yield f"{path}:1", data, ""
+            yield f"{label}:1", data, ""
             return
-    yield from _json_lines(path, raw)
+    yield from _json_lines(label, raw)
 
 
 def _decode(path: Path, raw: bytes) -> str:
@@ -95,11 +97,11 @@ def _decode(path: Path, raw: bytes) -> str:
         raise UsageError(f"{path} is not UTF-8 (byte {e.start})", "convert it to UTF-8, or curate it first") from None
 
 
-def _json_lines(path: Path, raw: bytes) -> Iterator[Item]:
+def _json_lines(label: str, raw: bytes) -> Iterator[Item]:
     for n, line in enumerate(raw.removeprefix(b"\xef\xbb\xbf").splitlines(), start=1):
         if not line.strip():
             continue
-        where = f"{path}:{n}"
+        where = f"{label}:{n}"
         try:
             rec = json.loads(line)
         except UnicodeDecodeError:

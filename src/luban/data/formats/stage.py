@@ -25,7 +25,7 @@ from pydantic import Field
 
 from luban.core import progress
 from luban.core.artifact import Artifact, artifact_parent, file_parent
-from luban.core.config import StageConfig, dump_config
+from luban.core.config import InputPathOrName, StageConfig, dump_config
 from luban.core.errors import UsageError
 from luban.core.hashing import sha256_file
 from luban.core.shards import write_splits
@@ -42,7 +42,7 @@ Target = Literal["chat", "sharegpt", "alpaca", "preference", "preference_chat", 
 class FormatConfig(StageConfig):
     """Config of `data.format`. `inputs` are files, folders, globs or dataset artifact names."""
 
-    inputs: list[str] = Field(default_factory=list)
+    inputs: list[InputPathOrName] = Field(default_factory=list)
     source_format: SourceFormat = "auto"
     to: Target = "chat"
     splits: dict[str, float] = Field(default_factory=lambda: {"train": 1.0})
@@ -61,10 +61,10 @@ def format_stage(cfg: FormatConfig, ws: Workspace, inputs: dict[str, Artifact] |
     rows: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     schemas: Counter[str] = Counter()
-    parents = [file_parent(f.resolve(), sha256_file(f), role="source") for f in files]
+    parents = [file_parent(cfg.portable(f), sha256_file(f), role="source") for f in files]
     parents += [artifact_parent(a, role="input") for a in arts]
     with progress.task("Formatting", total=len(files) + len(arts)) as t:
-        for label, items in [(str(f), sources.read_file(f)) for f in files] + [
+        for label, items in [(cfg.portable(f), sources.read_file(f, cfg.portable(f))) for f in files] + [
                 (a.name or a.short_id, sources.read_artifact(a)) for a in arts]:
             kept, lost, schema = _convert_all(items, cfg, rows, rejected)
             if kept == 0:

@@ -22,7 +22,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from luban.core.artifact import Artifact, artifact_parent, file_parent
-from luban.core.config import StageConfig, dump_config
+from luban.core.config import InputPath, StageConfig, dump_config
 from luban.core.errors import UsageError
 from luban.core.hashing import sha256_file
 from luban.core.shards import read_split, write_splits
@@ -60,7 +60,7 @@ def export_tasks(ws: Workspace, ref: str, task: str, out: Path, labels: list[str
 class LabelStudioImportConfig(StageConfig):
     """Config of a Label Studio import: the export file, its task type, and how to split it."""
 
-    export: str
+    export: InputPath
     task: Literal["auto", "classification", "pairwise"] = "auto"
     origin: str | None = None  # the dataset the tasks were exported from, for lineage
     splits: dict[str, float] = Field(default_factory=lambda: {"train": 1.0})
@@ -96,7 +96,7 @@ def import_stage(cfg: LabelStudioImportConfig, ws: Workspace, inputs: dict[str, 
     disagreements = 0
     for t in items:
         data = t.get("data") or {}
-        where = str(data.get("luban_source") or f"{path}:task {t.get('id', len(rows) + len(rejected) + 1)}")
+        where = str(data.get("luban_source") or f"{cfg.portable(path)}:task {t.get('id', len(rows) + len(rejected) + 1)}")
         try:
             row, disagreed = read(t)
         except Rejected as r:
@@ -107,7 +107,7 @@ def import_stage(cfg: LabelStudioImportConfig, ws: Workspace, inputs: dict[str, 
     if not rows:
         first = rejected[0]["reason"] if rejected else "the export is empty"
         raise UsageError(f"no task of {path} has a usable annotation ({first})", "annotate tasks, then export again")
-    parents = [file_parent(path.resolve(), sha256_file(path), role="source")]
+    parents = [file_parent(cfg.portable(path), sha256_file(path), role="source")]
     origin = [ws.get(cfg.origin)] if cfg.origin else []
     parents += [artifact_parent(a, role="tasks") for a in origin + list((inputs or {}).values())]
     tables = {k: pa.Table.from_pylist(v, schema=ROW_SCHEMAS[kind]) for k, v in

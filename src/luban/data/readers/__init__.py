@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from luban.core.config import portable_path
 from luban.core.errors import NotFoundError
 from luban.core.hashing import sha256_file
 from luban.core.registry import Registry
@@ -42,41 +43,41 @@ __all__ = ["READERS", "SUFFIXES", "ReadOptions", "SourceFile", "expand_inputs", 
            "read_texts"]
 
 
-def display_name(path: Path) -> str:
-    """Relative to the current folder when below it (reproducible artifact ids), else absolute."""
-    absolute = path.resolve()
-    try:
-        return absolute.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return absolute.as_posix()
+def display_name(path: Path, root: Path | None = None) -> str:
+    """The name a source is recorded under: relative to `root` (the folder of the recipe that named it;
+    default the current folder) when below it, else absolute, so ids do not depend on the working folder."""
+    return portable_path(path, root or Path.cwd())
 
 
-def expand_inputs(inputs: list[str]) -> list[Path]:
-    """Files, folders (recursive, hidden entries skipped) and globs -> sorted unique file paths."""
+def expand_inputs(inputs: list[str], root: Path | None = None) -> list[Path]:
+    """Files, folders (recursive, hidden entries skipped) and globs -> unique file paths, sorted by the
+    name they are recorded under (`display_name` against `root`). Relative inputs are relative to the
+    current folder: a config resolves its own against its file's folder when it is built."""
     out: dict[str, Path] = {}
     for item in inputs:
         if any(c in item for c in "*?["):
             matches = [Path(m) for m in glob.glob(item, recursive=True) if Path(m).is_file()]
         elif Path(item).is_dir():
             matches = []
-            for root, dirs, files in os.walk(item):
+            for folder, dirs, files in os.walk(item):
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
-                matches += [Path(root) / f for f in files if not f.startswith(".")]
+                matches += [Path(folder) / f for f in files if not f.startswith(".")]
         elif Path(item).is_file():
             matches = [Path(item)]
         else:
             raise NotFoundError(f"input '{item}' is not a file, folder or matching glob",
-                                "check the path (relative paths start at the current folder)")
+                                "check the path (a recipe's relative paths start at the recipe's folder)")
         if not matches:
             raise NotFoundError(f"input '{item}' matches no file", "check the glob or folder")
         for m in matches:
             out.setdefault(str(m.resolve()), m)
-    return sorted(out.values(), key=lambda p: display_name(p))
+    return sorted(out.values(), key=lambda p: display_name(p, root))
 
 
-def open_source(path: Path) -> SourceFile:
+def open_source(path: Path, root: Path | None = None) -> SourceFile:
+    """The file with its hash and the name it is recorded under (`display_name` against `root`)."""
     fmt = SUFFIXES.get(path.suffix.lower(), "")
-    return SourceFile(path=path, name=display_name(path), sha256=sha256_file(path), fmt=fmt)
+    return SourceFile(path=path, name=display_name(path, root), sha256=sha256_file(path), fmt=fmt)
 
 
 def read_source(src: SourceFile, text_field: str = "text", opts: ReadOptions | None = None) -> Iterator[R.Record]:
