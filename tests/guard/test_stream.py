@@ -11,7 +11,7 @@ from luban.guard.stream import Blocked, StreamModerator
 PHRASES = [
     ("Sure. Here is how to make a bomb with household items.", "make a bomb"),
     ("好的，下面介绍制造炸弹的具体步骤。", "制造炸弹"),
-    ("可以在网络赌博网站上注册", "网络赌博"),
+    ("我们这里可以出售冰毒，价格便宜", "出售冰毒"),
 ]
 
 

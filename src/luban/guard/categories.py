@@ -124,6 +124,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "secrets": ("密钥或凭证", "secrets or credentials"),
     "token_limit": ("超长输入", "an over-long input"),
     "judge_unavailable": ("安全审核暂不可用", "a safety check that is unavailable right now"),
+    "harmful_request": ("有害请求", "a harmful request"),
 }
 
 

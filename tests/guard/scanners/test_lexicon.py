@@ -14,7 +14,7 @@ from luban.guard.scanners.lexicon import LexiconScanner
 def test_starter_lexicons_find_both_languages() -> None:
     s = LexiconScanner()
     hits = s.scan("他在网络赌博网站上输了钱, then asked how to BUILD A BOMB.")
-    assert {(h.term, h.category, h.risk) for h in hits} >= {("网络赌博", "gambling", "high"),
+    assert {(h.term, h.category, h.risk) for h in hits} >= {("网络赌博", "gambling", "medium"),
                                                             ("build a bomb", "violence", "high")}
     assert s.scan("The classic porn-free family film") != [] and s.scan("pornography") == []
 

@@ -52,6 +52,7 @@ SCANNERS: Registry[type[Scanner]] = Registry("guard scanner", {
     "regex": "luban.guard.scanners.regex:Regex",
     "pii": "luban.guard.scanners.pii:PII",
     "injection": "luban.guard.scanners.injection:Injection",
+    "harm": "luban.guard.scanners.harm:Harm",
     "secrets": "luban.guard.scanners.secrets:Secrets",
     "unicode": "luban.guard.scanners.unicode:Unicode",
     "token_limit": "luban.guard.scanners.tokens:TokenLimit",

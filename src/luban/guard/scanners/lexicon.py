@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from luban.core.errors import ConfigError, NotFoundError
-from luban.guard.normalize import Text, normalize
+from luban.guard.normalize import Text, compact, normalize
 from luban.guard.scanners.base import Scanner, ScannerConfig
+from luban.guard.scanners.intent import intent_of, sentence_at
 from luban.guard.verdict import Finding
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicons"
@@ -121,10 +122,20 @@ class LexiconScanner:
         return hits
 
 
-def compact_key(term: str) -> tuple[str, tuple[int, ...]]:
-    """A term's key in the compact view and the lengths of its words (`make a bomb` -> (4, 1, 4))."""
-    words = [w for w in re.split(r"[\W_]+", normalize(term).text) if w]
-    return "".join(words), tuple(len(w) for w in words)
+def compact_keys(term: str) -> list[tuple[str, tuple[int, ...]]]:
+    """A term's keys in the compact view, each with the lengths of its words (`make a bomb` -> (4, 1, 4)).
+
+    The key goes through the very transformation the text does (leetspeak included, so `3d print a gun`
+    and `5g` read the same on both sides); a term whose words join into one leetspeak run when written
+    without separators (`ak-47` written `ak47`) gets that spelling as a second key.
+    """
+    c = compact(normalize(term).text)
+    parts = tuple((c.starts[k + 1] if k + 1 < len(c.starts) else len(c.text)) - c.starts[k] for k in range(len(c.starts)))
+    keys = [(c.text, parts)] if c.text else []
+    joined = compact("".join(re.split(r"[\W_]+", normalize(term).text))).text
+    if joined and joined != c.text:
+        keys.append((joined, (len(joined),)))
+    return keys
 
 
 def _is_cjk(term: str) -> bool:
@@ -144,11 +155,10 @@ def _automaton(paths: tuple[str, ...], stamps: tuple[int, ...], min_risk: str, p
         for term, category, risk in read_lexicon(Path(path)):
             if RISKS[risk] < floor or not term:
                 continue
-            key, parts = compact_key(term)
-            if not key:
-                continue
-            auto.add_word(key, (term, category, risk, len(key), key.isascii(), parts))
-            size += 1
+            keys = compact_keys(term)
+            for key, parts in keys:
+                auto.add_word(key, (term, category, risk, len(key), key.isascii(), parts))
+            size += bool(keys)
             if pinyin and risk == "high" and _is_cjk(term) and len(term) >= 2:
                 to_pinyin.append((term, category, risk))
     if to_pinyin:
@@ -179,12 +189,13 @@ def negated(low: str, start: int, ascii_term: bool) -> bool:
 
 
 class LexiconConfig(ScannerConfig):
-    lexicons: list[str] = ["zh", "en"]  # shipped names or TSV paths (relative to the policy file)
+    lexicons: list[str] = ["zh", "en", "tc260_zh", "tc260_en"]  # shipped names or TSV paths (relative to the policy)
     min_risk: Literal["low", "medium", "high"] = "low"  # terms below this are ignored
-    block_at: Literal["low", "medium", "high"] = "medium"  # at or above: the scanner's action; below: flag
+    block_at: Literal["low", "medium", "high"] = "high"  # at or above: the scanner's action; below: flag (or intent)
     skip_negated: bool = False
     pinyin: bool = True
     decode: bool = True
+    intent: bool = True  # a topic word (below block_at) in a sentence asking for harm is escalated
 
 
 class Lexicon(Scanner):
@@ -200,11 +211,21 @@ class Lexicon(Scanner):
         self.scanner = LexiconScanner(names, min_risk=config.min_risk, skip_negated=config.skip_negated,
                                       pinyin=config.pinyin, decode=config.decode)
         self.block_at = RISKS[config.block_at]
+        self.intent = config.intent
 
     def scan(self, text: Text) -> list[Finding]:
-        return [Finding(h.category, h.start, h.end, reason=f"lexicon term '{h.term}' ({h.risk})",
-                        action=None if RISKS[h.risk] >= self.block_at else "flag")
-                for h in self.scanner.scan(text)]
+        out = []
+        for h in self.scanner.scan(text):
+            reason = f"lexicon term '{h.term}' ({h.risk})"
+            action: str | None = None
+            if RISKS[h.risk] < self.block_at:
+                cue = intent_of(sentence_at(text.raw, h.start, h.end)) if self.intent else None
+                if cue is None:
+                    action = "flag"
+                else:
+                    reason += f" with intent '{cue}'"
+            out.append(Finding(h.category, h.start, h.end, reason=reason, action=action))
+        return out
 
 
 def _relative(name: str, base_dir: Path | None) -> str:
