@@ -73,7 +73,7 @@ def test_key_policy_wins(hook: GuardHook, tmp_path: Path) -> None:
 
 def test_stream_ends_with_refusal_and_notice_only_when_clean(hook: GuardHook) -> None:
     hooks = Hooks([hook])
-    ctx = chat("tell me a story", stream=True)
+    ctx = chat("Tell me a story about a robot", stream=True)
     asyncio.run(hooks.pre_call(ctx))
     sent = hooks.on_chunk(ctx, "Once upon a time, a villain wanted to ma")
     with pytest.raises(Refusal) as err:
