@@ -14,7 +14,7 @@ import pytest
 from luban.core.artifact import Artifact
 from luban.core.errors import UsageError
 from luban.core.workspace import Workspace
-from luban.train.launch import CONFIG_DIR, LAUNCHES, config_path, launch_command
+from luban.train.launch import CONFIG_DIR, LAUNCHES, config_path, launch_command, release_workers
 from luban.train.saving import check_gatherable
 
 SHIM = Path(__file__).parent / "cpu_fsdp"  # sitecustomize.py: accelerate's FSDP state on CPU (test only)
@@ -179,3 +179,33 @@ def torch_allclose(a: object, b: object, atol: float = 1e-6) -> bool:
     import torch
 
     return bool(torch.allclose(a, b, atol=atol, rtol=0))  # type: ignore[arg-type]
+
+
+class _Ranks:
+    """The two calls `release_workers` makes on accelerate's Accelerator, for one rank of a 2-process run (the
+    real 2-process runs above are slow; this pins the rank logic in a unit test)."""
+
+    def __init__(self, main: bool) -> None:
+        self.num_processes, self.is_main_process, self.calls = 2, main, []
+
+    def wait_for_everyone(self) -> None:
+        self.calls.append("wait")
+
+    def end_training(self) -> None:
+        self.calls.append("end")
+
+
+def test_a_worker_rank_returns_instead_of_ending_the_process() -> None:
+    from types import SimpleNamespace
+
+    worker, main = _Ranks(main=False), _Ranks(main=True)
+    assert release_workers(SimpleNamespace(accelerator=worker)) is False and worker.calls == ["wait", "end"]
+    assert release_workers(SimpleNamespace(accelerator=main)) is True and main.calls == ["wait"]
+    assert release_workers(SimpleNamespace()) is True  # a plain single-process trainer
+
+
+def test_library_code_never_ends_the_process() -> None:
+    src = Path(__file__).resolve().parents[2] / "src" / "luban"
+    offenders = [f"{p.relative_to(src)}: {needle}" for p in src.rglob("*.py") if p.parent.name != "cli"
+                 for needle in ("SystemExit", "sys.exit(", "os._exit(") if needle in p.read_text(encoding="utf-8")]
+    assert offenders == [], "only luban.cli may end the process"

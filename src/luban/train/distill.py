@@ -50,7 +50,7 @@ class DistillConfig(StageConfig):
 
 
 def distill(cfg: DistillConfig, ws: Workspace, inputs: dict[str, Artifact], name: str | None = None, *,
-            resume: bool = False) -> Artifact:
+            resume: bool = False) -> Artifact | None:
     """Distil `inputs["teacher"]` into `inputs["model"]` on `inputs["data"]` (chat); returns a model artifact."""
     student, teacher, data = inputs["model"], inputs["teacher"], inputs["data"]
     preflight.check_model(student.path)
@@ -74,6 +74,8 @@ def distill(cfg: DistillConfig, ws: Workspace, inputs: dict[str, Artifact], name
     teacher_model = load_base(teacher.path, "full", cfg.lora, cfg.train.precision).eval()
     trainer = _trainer(cfg, model, teacher_model, tokenizer, conversations, run_dir)
     stats = fit(trainer, TrackingCallback(run_dir, "Distillation", cfg.train.max_minutes), checkpoint)
+    if stats is None:  # a worker rank of a multi-process launch: rank 0 writes the artifact
+        return None
     stats.update(method=cfg.method, samples=len(raw), beta=cfg.beta, lmbda=cfg.lmbda,
                  student_parameters=sum(p.numel() for p in trainer.model.parameters()),
                  teacher_parameters=sum(p.numel() for p in teacher_model.parameters()))

@@ -58,7 +58,7 @@ class DPOConfig(StageConfig):
 
 
 def dpo(cfg: DPOConfig, ws: Workspace, inputs: dict[str, Artifact], name: str | None = None, *,
-        resume: bool = False) -> Artifact:
+        resume: bool = False) -> Artifact | None:
     """Align `inputs["model"]` to the pairs of `inputs["data"]`; returns a model artifact."""
     base, data = inputs["model"], inputs["data"]
     preflight.check_model(base.path)
@@ -75,6 +75,8 @@ def dpo(cfg: DPOConfig, ws: Workspace, inputs: dict[str, Artifact], name: str | 
     model = load_base(base.path, cfg.method, cfg.lora, cfg.train.precision)
     trainer = _trainer(cfg, model, tokenizer, pairs, run_dir)
     stats = fit(trainer, TrackingCallback(run_dir, f"Preference ({cfg.variant})", cfg.train.max_minutes), checkpoint)
+    if stats is None:  # a worker rank of a multi-process launch: rank 0 writes the artifact
+        return None
     stats.update(variant=cfg.variant, method=cfg.method, pairs=len(pairs), **_last_rewards(trainer))
     write_report(run_dir, f"{cfg.variant.upper()} ({cfg.method}) of {base.name or base.short_id}", stats)
 

@@ -56,7 +56,7 @@ class GRPOConfig(StageConfig):
 
 
 def grpo(cfg: GRPOConfig, ws: Workspace, inputs: dict[str, Artifact], name: str | None = None, *,
-         resume: bool = False) -> Artifact:
+         resume: bool = False) -> Artifact | None:
     """Optimise `inputs["model"]` for the rewards on the prompts of `inputs["data"]`; returns a model artifact."""
     base, data = inputs["model"], inputs["data"]
     preflight.check_model(base.path)
@@ -77,6 +77,8 @@ def grpo(cfg: GRPOConfig, ws: Workspace, inputs: dict[str, Artifact], name: str 
     model = load_base(base.path, cfg.method, cfg.lora, cfg.train.precision)
     trainer = _trainer(cfg, model, tokenizer, prompts, reward_funcs, reward_tokenizers, run_dir)
     stats = fit(trainer, TrackingCallback(run_dir, "GRPO", cfg.train.max_minutes), checkpoint)
+    if stats is None:  # a worker rank of a multi-process launch: rank 0 writes the artifact
+        return None
     curve = [r["reward"] for r in trainer.state.log_history if "reward" in r]
     stats.update(method=cfg.method, prompts=len(prompts), first_reward=curve[0] if curve else None,
                  final_reward=curve[-1] if curve else None)

@@ -6,8 +6,9 @@ re-executes the same `luban train` command, minus `--launch`, under `accelerate 
 `launch_configs/` (ddp, zero2, zero3, fsdp). We orchestrate accelerate; we do not write our own launcher.
 
 Inside the ranks every process trains; after training every rank takes part in gathering the weights
-(`saving.stage_weights`: ZeRO-3 partitions, FSDP shards), then the worker ranks leave (`leave_if_worker`) and
-rank 0 alone writes the model artifact, so the workspace sees one artifact and one index write per run. Without
+(`saving.stage_weights`: ZeRO-3 partitions, FSDP shards), then the worker ranks are done (`release_workers`:
+their `fit` returns None, the recipe returns without an artifact and `luban train` exits 0) and rank 0 alone
+writes the model artifact, so the workspace sees one artifact and one index write per run. Without
 CUDA, `ddp` falls back to CPU processes talking over gloo (how the tests run DDP on a laptop); DeepSpeed and
 FSDP are refused there: accelerate runs them on accelerators only (on CPU it would quietly train plain DDP).
 """
@@ -85,13 +86,15 @@ def child_env(cpu: bool) -> dict[str, str]:
     return env
 
 
-def leave_if_worker(trainer: Any) -> None:
-    """After training, in a multi-process run: wait for every rank, then end the worker ranks (exit 0), so only
-    rank 0 goes on to write the artifact."""
+def release_workers(trainer: Any) -> bool:
+    """After training, in a multi-process run: wait for every rank, then end training on the worker ranks.
+    True on the process that goes on to write the artifact (rank 0, or the only process), False on a worker:
+    it has nothing left to do and returns (library code never ends the process; the CLI does)."""
     acc = getattr(trainer, "accelerator", None)
     if acc is None or acc.num_processes <= 1:
-        return
+        return True
     acc.wait_for_everyone()
-    if not acc.is_main_process:
-        acc.end_training()
-        raise SystemExit(0)
+    if acc.is_main_process:
+        return True
+    acc.end_training()
+    return False

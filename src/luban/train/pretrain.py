@@ -39,7 +39,7 @@ class PretrainConfig(StageConfig):
 
 
 def pretrain(cfg: PretrainConfig, ws: Workspace, inputs: dict[str, Artifact], name: str | None = None, *,
-             resume: bool = False) -> Artifact:
+             resume: bool = False) -> Artifact | None:
     """Continue pretraining `inputs["model"]` on the text column of `inputs["data"]`; returns a full model."""
     base, data = inputs["model"], inputs["data"]
     base_dir = base.path
@@ -62,6 +62,8 @@ def pretrain(cfg: PretrainConfig, ws: Workspace, inputs: dict[str, Artifact], na
     trainer = _trainer(cfg, model, tokenizer, ds, run_dir)
     tracking = TrackingCallback(run_dir, "Pretraining", cfg.train.max_minutes)
     stats = fit(trainer, tracking, checkpoint)
+    if stats is None:  # a worker rank of a multi-process launch: rank 0 writes the artifact
+        return None
     stats.update(documents=len(raw), corpus_tokens=int(sum(ds["length"])))
     write_report(run_dir, f"Continued pretraining of {base.name or base.short_id}", stats)
 

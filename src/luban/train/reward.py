@@ -42,7 +42,7 @@ class RewardConfig(StageConfig):
 
 
 def reward(cfg: RewardConfig, ws: Workspace, inputs: dict[str, Artifact], name: str | None = None, *,
-           resume: bool = False) -> Artifact:
+           resume: bool = False) -> Artifact | None:
     """Train a reward model from `inputs["model"]` on the pairs of `inputs["data"]`; returns a model artifact."""
     base, data = inputs["model"], inputs["data"]
     preflight.check_model(base.path)
@@ -57,6 +57,8 @@ def reward(cfg: RewardConfig, ws: Workspace, inputs: dict[str, Artifact], name: 
     model = _load_scorer(base.path, tokenizer, cfg.train.precision, cfg.train.seed)
     trainer = _trainer(cfg, model, tokenizer, pairs, run_dir)
     stats = fit(trainer, TrackingCallback(run_dir, "Reward model", cfg.train.max_minutes), checkpoint)
+    if stats is None:  # a worker rank of a multi-process launch: rank 0 writes the artifact
+        return None
     scorer = _trained_scorer(cfg, trainer, base.path, tokenizer)
     stats.update(method=cfg.method, pairs=len(pairs), **pair_accuracy(scorer, tokenizer, pairs))
     write_report(run_dir, f"Reward model from {base.name or base.short_id}", stats)

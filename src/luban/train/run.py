@@ -8,7 +8,8 @@ Design choices:
   weights, so kept runs grew the workspace without bound); metrics, logs and the report stay. A run that
   fails or is interrupted never gets there, so `--resume` finds its checkpoints;
 - after training every rank takes part in gathering the weights (`saving.stage_weights`: ZeRO-3 / FSDP
-  shards), then the worker ranks leave and rank 0 alone writes the artifact;
+  shards), then `fit` returns None on the worker ranks (their recipe returns without an artifact) and rank 0
+  alone writes the artifact; nothing here ends the process;
 - resuming restores model, optimizer, scheduler, RNG states and the data position from the last checkpoint
   (transformers' own resume, seeded sampler), and drops metric rows logged after that checkpoint, so the
   metrics file reads as one uninterrupted run.
@@ -71,11 +72,12 @@ def drop_checkpoints(run_dir: Path) -> list[Path]:
     return gone
 
 
-def fit(trainer: Any, tracking: TrackingCallback, checkpoint: Path | None) -> dict[str, Any]:
-    """Train (from `checkpoint` when given); returns summary numbers for the artifact's stats."""
+def fit(trainer: Any, tracking: TrackingCallback, checkpoint: Path | None) -> dict[str, Any] | None:
+    """Train (from `checkpoint` when given); returns summary numbers for the artifact's stats, or None on a
+    worker rank of a multi-process launch, whose part ends with training (rank 0 writes the artifact)."""
     from transformers import PrinterCallback
 
-    from luban.train.launch import leave_if_worker
+    from luban.train.launch import release_workers
     from luban.train.saving import check_gatherable, stage_weights
 
     check_gatherable(trainer)
@@ -86,7 +88,8 @@ def fit(trainer: Any, tracking: TrackingCallback, checkpoint: Path | None) -> di
     finally:
         tracking.close()
     stage_weights(trainer)  # every rank takes part in gathering sharded weights; the main process writes them
-    leave_if_worker(trainer)  # multi-process runs: only rank 0 goes on to write the artifact
+    if not release_workers(trainer):  # multi-process runs: only rank 0 goes on to write the artifact
+        return None
     state = trainer.state
     losses = [r["loss"] for r in state.log_history if "loss" in r]
     return {"steps": state.global_step, "epochs": round(state.epoch or 0.0, 3),

@@ -52,7 +52,7 @@ class SFTConfig(StageConfig):
 
 
 def sft(cfg: SFTConfig, ws: Workspace, inputs: dict[str, Artifact], name: str | None = None, *,
-        resume: bool = False) -> Artifact:
+        resume: bool = False) -> Artifact | None:
     """Fine-tune `inputs["model"]` on the `messages` column of `inputs["data"]`; returns a model artifact
     (an adapter for lora/qlora, full weights for full)."""
     base, data = inputs["model"], inputs["data"]
@@ -78,6 +78,8 @@ def sft(cfg: SFTConfig, ws: Workspace, inputs: dict[str, Artifact], name: str | 
     trainer = _trainer(cfg, model, tokenizer, ds, run_dir)
     tracking = TrackingCallback(run_dir, "Fine-tuning", cfg.train.max_minutes)
     stats = fit(trainer, tracking, checkpoint)
+    if stats is None:  # a worker rank of a multi-process launch: rank 0 writes the artifact
+        return None
     stats.update(method=cfg.method, samples=len(ds), trainable_parameters=_trainable(trainer.model))
     write_report(run_dir, f"SFT ({cfg.method}) of {base.name or base.short_id}", stats)
 
