@@ -55,8 +55,9 @@ def test_default_recipe_produces_train_and_rejected_with_provenance(raw: Path, w
     assert "13812345678" not in masked["text"] and "li.lei@example.com" not in masked["text"]
     stats = art.manifest.stats
     assert stats["records_in"] == stats["train"] + stats["rejected"] == 44
-    assert stats["pii"] == {"cn_mobile": 1, "email": 1}
-    assert stats["languages"]["zh"] > 0 and stats["languages"]["en"] > 0
+    found = {op["name"]: op["tags"] for op in stats["operators"]}  # every operator's tags, by its label
+    assert found["pii"] == {"cn_mobile": 1, "email": 1}
+    assert found["language"]["zh"] > 0 and found["language"]["en"] > 0
     sources = {p.path: p.sha256 for p in art.manifest.parents if p.type == "file"}
     assert set(sources) == {"raw/a.jsonl", "raw/b.txt", "raw/empty.txt"}
     assert all(t["source_sha256"] == sources[t["source"]] for t in train)

@@ -225,11 +225,7 @@ def _batched(stream: Iterable[R.Record], size: int) -> Iterator[list[R.Record]]:
 
 def _stats(sources: list[SourceFile], read: OpStats, specs: list[Any], totals: dict[str, OpStats],
            n_train: int, n_rejected: int) -> dict[str, Any]:
-    ops = [{"name": s.label, **totals[s.label].to_dict()} for s in specs]
-    tags: dict[str, dict[str, int]] = {}
-    for s in specs:
-        if totals[s.label].tags:
-            tags[s.name] = dict(totals[s.label].tags.most_common())
+    ops = [{"name": s.label, **totals[s.label].to_dict()} for s in specs]  # tags: what each one found
     return {
         "sources": len(sources),
         "records_in": read.seen,
@@ -237,7 +233,4 @@ def _stats(sources: list[SourceFile], read: OpStats, specs: list[Any], totals: d
         "rejected": n_rejected,
         "read": {"name": "read", **read.to_dict()},
         "operators": ops,
-        "pii": tags.get("pii", {}),
-        "safety": tags.get("safety", {}),
-        "languages": tags.get("language", {}),
     }

@@ -1,7 +1,9 @@
 """`luban data report NAME`: what curation did to a dataset, as an HTML page and a JSON summary.
 
-The summary is built from the dataset's own manifest stats (the funnel per operator and reason,
-PII counts, lexicon hits) and its splits (length histograms, language mix, duplicate clusters).
+The summary is built from the dataset's own manifest stats (the funnel per operator and reason, and
+what each operator found: its tags, e.g. PII per type, lexicon hits per category, records per language,
+collected the same way for every operator, a user's own included) and its splits (length histograms,
+language mix, duplicate clusters).
 The result is a `report` artifact whose parent is the dataset, so lineage shows which data a
 report describes.
 """
@@ -51,6 +53,7 @@ def summarize(art: Artifact, examples: int = 5) -> dict[str, Any]:
                             "text": d["text"][:300]} for d in dups[:5]],
             "size": len(dups) + 1})
     funnel = [stats.get("read", {"name": "read", "in": len(train) + len(rejected)})] + stats.get("operators", [])
+    found = [{"operator": op["name"], "counts": op["tags"]} for op in funnel if op.get("tags")]
     return {
         "dataset": {"id": art.id, "name": art.name, "stage": art.manifest.producer.stage},
         "records_in": stats.get("records_in", len(train) + len(rejected)),
@@ -61,9 +64,8 @@ def summarize(art: Artifact, examples: int = 5) -> dict[str, Any]:
         "rejected_by_operator": dict(Counter(r.get("operator", "?") for r in rejected).most_common()),
         "lengths": {"train": length_histogram([len(t["text"]) for t in train]),
                     "rejected": length_histogram([len(r["text"] or "") for r in rejected])},
-        "languages": dict(langs.most_common()) or stats.get("languages", {}),
-        "pii": stats.get("pii", {}),
-        "safety": stats.get("safety", {}),
+        "languages": dict(langs.most_common()),
+        "found": found,
         "duplicate_clusters": dup_examples,
     }
 

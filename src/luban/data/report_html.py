@@ -29,14 +29,13 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}t
 <h2>Languages</h2>
 <table><tr><th>language</th><th class="num">records</th></tr>
 {% for k, v in s.languages.items() %}<tr><td>{{ k }}</td><td class="num">{{ v }}</td></tr>{% endfor %}</table>
-<h2>PII found (by type)</h2>
-<table><tr><th>type</th><th class="num">count</th></tr>
-{% for k, v in s.pii.items() %}<tr><td>{{ k }}</td><td class="num">{{ v }}</td></tr>
-{% else %}<tr><td colspan="2">none</td></tr>{% endfor %}</table>
-<h2>Safety lexicon hits (by category)</h2>
-<table><tr><th>category</th><th class="num">hits</th></tr>
-{% for k, v in s.safety.items() %}<tr><td>{{ k }}</td><td class="num">{{ v }}</td></tr>
-{% else %}<tr><td colspan="2">none</td></tr>{% endfor %}</table>
+<h2>What the operators found</h2>
+<p class="muted">Counts each operator reported: PII per type, lexicon hits per category, records per language,
+duplicate clusters, ...</p>
+{% for f in s.found %}<h3>{{ f.operator }}</h3>
+<table><tr><th>found</th><th class="num">count</th></tr>
+{% for k, v in f.counts.items() %}<tr><td>{{ k }}</td><td class="num">{{ v }}</td></tr>{% endfor %}</table>
+{% else %}<p>nothing reported</p>{% endfor %}
 <h2>Duplicate clusters (largest first)</h2>
 {% for c in s.duplicate_clusters %}<table><tr><th>kept: {{ c.kept }} ({{ c.size }} in cluster)</th></tr>
 <tr><td><pre>{{ c.kept_text }}</pre></td></tr>
