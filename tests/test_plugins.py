@@ -107,3 +107,5 @@ def test_a_module_attr_of_the_wrong_kind_is_refused(plugin: str) -> None:
         get_stage(f"{plugin}:run")
     with pytest.raises(ConfigError, match="no attribute 'Nope'"):
         parse_process([{f"{plugin}:Nope": {}}])
+    with pytest.raises(ConfigError, match="serving backend 'my_luban_plugin:Shout' is .*not a Backend"):
+        create_backend(ModelSpec("m", "x", f"{plugin}:Shout"))

@@ -76,3 +76,26 @@ def test_checked_is_a_value_error_for_pydantic_validators():
     assert reg.checked("ray") == "ray" and reg.checked("my.pkg:Exec") == "my.pkg:Exec"
     with pytest.raises(ValueError, match="unknown executor 'rey'.*did you mean 'ray'"):
         reg.checked("rey")
+
+
+def test_a_protocol_with_data_members_is_checked_by_its_methods():
+    from typing import Protocol
+
+    class Plugin(Protocol):
+        name: str
+
+        def run(self) -> None: ...
+
+    class Good:
+        name = "good"
+
+        def run(self) -> None:
+            pass
+
+    class Bad:
+        name = "bad"
+
+    reg: Registry[type] = Registry("plugin", {"good": Good, "bad": Bad}, base=Plugin)
+    assert reg.get("good") is Good
+    with pytest.raises(ConfigError, match="plugin 'bad' is .*not a Plugin"):
+        reg.get("bad")

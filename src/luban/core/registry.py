@@ -105,6 +105,12 @@ def _fits(obj: Any, base: type) -> bool:
     if isinstance(obj, type):
         try:
             return issubclass(obj, base)
-        except TypeError:  # a Protocol with data members cannot be checked by issubclass
-            return True
+        except TypeError:  # a Protocol with data members: issubclass refuses, so check its methods
+            return all(callable(getattr(obj, m, None)) for m in _protocol_methods(base))
     return isinstance(obj, base)
+
+
+def _protocol_methods(protocol: type) -> set[str]:
+    """The public methods a Protocol declares (its data members are instance attributes: not checkable here)."""
+    return {n for cls in protocol.__mro__ if getattr(cls, "_is_protocol", False) and cls.__module__ != "typing"
+            for n, v in vars(cls).items() if callable(v) and not n.startswith("_")}

@@ -18,7 +18,7 @@ BACKENDS: Registry[Callable[[ModelSpec], Backend]] = Registry("serving backend",
     "onnx": "luban.serve.backends.onnx:OnnxBackend",
     "llamacpp": "luban.serve.backends.llamacpp:LlamaCppBackend",
     "remote": "luban.serve.backends.remote:RemoteBackend",
-})
+}, base=Backend)
 
 
 def detect_backend(source: str) -> str:
