@@ -51,11 +51,11 @@ class Proc:
             time.sleep(0.1)
         raise RuntimeError(f"not up in {timeout}s: {self.log.read_text()[-3000:]}")
 
-    def stop(self) -> int:
+    def stop(self, timeout: float = 15) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()

@@ -34,13 +34,28 @@ THREADS = typer.Option(None, "--threads", help="torch CPU threads (default: ever
 DTYPE = typer.Option("auto", "--dtype", help="weights and compute dtype: auto (bfloat16 on a CPU with native bf16 "
                      "(AMX/AVX512-BF16), else float32 on CPU; the checkpoint's dtype on CUDA), float32, bfloat16, float16")
 LOG = typer.Option("warning", "--log-level", help="uvicorn log level")
+GATEWAY = typer.Option(None, "--gateway", help="gateway.yaml for the gateway in front (more upstreams, models, "
+                       "routing, cache, hooks); the served models are reachable under their own names anyway")
+NO_AUTH = typer.Option(False, "--no-auth", help="serve without API keys even beyond loopback (on purpose)")
 
 
 def _start(models: list[str], host: str, port: int, names: list[str] | None, device: str | None,
            max_batch: int, max_queue: int, max_tokens_cap: int | None, request_timeout: float,
            threads: int | None, log_level: str, banner: bool, dtype: str = "auto",
-           backends: list[str] | None = None) -> None:
+           backends: list[str] | None = None, gateway: Path | None = None, no_auth: bool = False,
+           embed_gateway: bool = False) -> None:
     from luban.serve import server
+
+    wrap = None
+    if embed_gateway:  # the gateway in front, same process: keys, limits, cache, hooks, /metrics
+        from luban.gateway.embedded import check_exposure, embedded_config, wrap_engine
+
+        gw_cfg = embedded_config(gateway)
+        root = state.workspace().root
+        check_exposure(gw_cfg, host, root, no_auth)
+
+        def wrap(engine_app: Any) -> Any:
+            return wrap_engine(engine_app, gw_cfg, root, no_auth)
 
     direct = all(m.startswith(("http://", "https://")) or Path(m).exists() for m in models)
     ws = None if direct else state.workspace()  # serving a plain directory creates no workspace
@@ -56,7 +71,7 @@ def _start(models: list[str], host: str, port: int, names: list[str] | None, dev
         _print_banner(host, port, [s.model_id for s in specs] + [f"{s.model_id}:{a}" for s in specs
                                                                     for a in s.adapters])
     server.run(specs, host, port, Limits(max_tokens_cap=max_tokens_cap, request_timeout=request_timeout),
-               log_level)
+               log_level, wrap=wrap)
 
 
 def _print_banner(host: str, port: int, ids: list[str]) -> None:
@@ -75,18 +90,21 @@ def _print_banner(host: str, port: int, ids: list[str]) -> None:
 def serve_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT, name: list[str] = NAME,
                   backend: list[str] = BACKEND, device: str = DEVICE, max_batch: int = MAX_BATCH, max_queue: int = MAX_QUEUE,
                   max_tokens_cap: int = MAX_TOKENS, request_timeout: float = TIMEOUT, threads: int = THREADS,
-                  dtype: str = DTYPE, log_level: str = LOG) -> None:
+                  dtype: str = DTYPE, log_level: str = LOG, gateway: Path = GATEWAY, no_auth: bool = NO_AUTH) -> None:
     """Serve models with an OpenAI-compatible API (chat, completions, embeddings, /metrics).
 
     Several models in one server; LoRA adapters are served as "base:adapter". /health answers 200
-    once every model is loaded. Stop with Ctrl-C or SIGTERM.
+    once every model is loaded. Stop with Ctrl-C or SIGTERM. The gateway runs in front in the same
+    process (API keys from `luban keys create`, limits, cache); bound beyond loopback it refuses to
+    start without a key unless --no-auth.
 
     Example: luban serve acme-sft --port 8000
 
     Example: luban serve model-dir --backend onnx   (a folder with both weights and an ONNX graph)
     """
     _start(models, host, port, name, device, max_batch, max_queue, max_tokens_cap, request_timeout, threads,
-           log_level, banner=True, dtype=dtype, backends=backend)
+           log_level, banner=True, dtype=dtype, backends=backend, gateway=gateway, no_auth=no_auth,
+           embed_gateway=True)
 
 
 def engine_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT, name: list[str] = NAME,

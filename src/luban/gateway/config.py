@@ -64,7 +64,8 @@ class UpstreamConfig(_Section):
     timeout: float = Field(600.0, gt=0)  # seconds without a byte from the upstream before 504
     connect_timeout: float = Field(5.0, gt=0)
     max_connections: int = Field(512, ge=1)
-    health_path: str = "/models"  # GET, relative to the base URL; 2xx = healthy
+    health_path: str = "/models"  # GET, relative to the base URL; 2xx = healthy; "" = no active checks
+    cooldown: bool = True  # put it in cooldown after repeated failures
     stream_usage: bool = True  # ask for usage in streams (stream_options.include_usage), hide it if unasked
     price: Price | None = None  # overrides the catalog's price for every model of this upstream
     gpu_hour_cost: float | None = Field(None, ge=0)  # self-hosted: cost of one GPU-hour, in `currency`
@@ -163,9 +164,10 @@ _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SECRET_FIELDS = ("api_key", "apikey", "key", "secret", "token", "password")
 
 
-def load_gateway_config(path: str | Path | None = None, data: dict[str, Any] | None = None) -> GatewayConfig:
-    """Read and check gateway.yaml (or `data`); every problem is one `ConfigError` line."""
-    source = str(path) if path else "gateway config"
+def load_gateway_config(path: str | Path | None = None, data: dict[str, Any] | None = None,
+                        source: str | None = None) -> GatewayConfig:
+    """Read and check gateway.yaml (or `data`, read from `source`); every problem is one `ConfigError` line."""
+    source = source or (str(path) if path else "gateway config")
     raw = read_yaml(path) if path else dict(data or {})
     _refuse_secrets(raw, source)
     raw = _expand_env(raw, source, "")

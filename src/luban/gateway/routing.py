@@ -174,7 +174,7 @@ class Router:
         s.failures += 1
         s.last_error = reason
         cd = self.cfg.routing.cooldown
-        if s.failures >= cd.failures and time.monotonic() >= s.cooldown_until:
+        if dep.upstream.config.cooldown and s.failures >= cd.failures and time.monotonic() >= s.cooldown_until:
             s.cooldown_until = time.monotonic() + cd.seconds
             log.warning("upstream %s in cooldown for %.0f s after %d failures (%s)", s.name, cd.seconds,
                         s.failures, reason)
@@ -207,7 +207,7 @@ class Router:
                 s.last_error = reason
             s.healthy = ok
 
-        await asyncio.gather(*(one(n, u) for n, u in self.upstreams.items()))
+        await asyncio.gather(*(one(n, u) for n, u in self.upstreams.items() if u.config.health_path))
 
     async def health_loop(self) -> None:
         interval = self.cfg.routing.health.interval

@@ -10,6 +10,7 @@ name, else the directory (or file) name. A LoRA adapter reference is attached to
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ def _check_source(spec: ModelSpec) -> None:
 
 
 def run(specs: list[ModelSpec], host: str = "127.0.0.1", port: int = 8000, limits: Limits | None = None,
-        log_level: str = "warning") -> None:
+        log_level: str = "warning", wrap: Callable[[Any], Any] | None = None) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn shuts down gracefully and the engines stop).
 
     A model that fails to load ends the server with a one-line `StageError` (exit 1) rather than
@@ -118,6 +119,8 @@ def run(specs: list[ModelSpec], host: str = "127.0.0.1", port: int = 8000, limit
         server.should_exit = True
 
     app = create_app(ModelPool(specs), limits, on_load_error=on_load_error)
+    if wrap is not None:  # `luban serve` puts the gateway in front (keys, limits, cache, hooks)
+        app = wrap(app)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level,
                                            timeout_graceful_shutdown=5, access_log=False))
     # uvicorn shuts down gracefully on SIGTERM and then re-raises it; a no-op handler makes that a

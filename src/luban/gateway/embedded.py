@@ -1,0 +1,56 @@
+"""The gateway in front of a Luban engine in the same process: what `luban serve` runs by default.
+
+Design choices:
+- The engine is an upstream like any other (`kind: engine`, the serve layer's ASGI app called without a
+  socket) and the default upstream: every model it serves is reachable under its own name, with keys,
+  limits, the cache, hooks and metrics of the gateway in front. A gateway.yaml may add upstreams, models,
+  routing, hooks; its `engine` entry, if any, is the one taken.
+- No active health checks and no cooldown for the engine: it is this process; while it loads its models it
+  answers 503 with Retry-After, which the client sees as it is.
+- Keys live in the workspace's gateway.db when the workspace exists (`luban keys create` makes it); with no
+  key anywhere the gateway is open on loopback, and refuses beyond it unless `--no-auth`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from luban.core.config import read_yaml
+from luban.gateway.app import GatewayApp
+from luban.gateway.config import GatewayConfig, load_gateway_config
+from luban.gateway.server import active_keys, exposure_error
+from luban.gateway.service import Gateway
+from luban.gateway.upstreams import ASGIApp
+
+ENGINE = "engine"
+
+
+def embedded_config(path: str | Path | None = None) -> GatewayConfig:
+    data: dict[str, Any] = read_yaml(path) if path else {}
+    ups = data.setdefault("upstreams", {})
+    if isinstance(ups, dict):
+        ups.setdefault(ENGINE, {"kind": "engine", "health_path": "", "cooldown": False})
+    data.setdefault("default_upstream", ENGINE)
+    return load_gateway_config(data=data, source=str(path) if path else None)
+
+
+def keys_url(cfg: GatewayConfig, workspace: Path | None) -> str | None:
+    if cfg.keys.url:
+        return cfg.keys.url
+    if workspace is not None and (workspace / "gateway.db").exists():
+        return f"sqlite:///{workspace / 'gateway.db'}"
+    return None
+
+
+def check_exposure(cfg: GatewayConfig, host: str, workspace: Path | None, no_auth: bool) -> None:
+    """Raise the one-line refusal when `luban serve` would listen beyond loopback with no key."""
+    err = exposure_error(host, active_keys(keys_url(cfg, workspace)), no_auth, command="luban serve")
+    if err is not None:
+        raise err
+
+
+def wrap_engine(engine_app: ASGIApp, cfg: GatewayConfig, workspace: Path | None, no_auth: bool) -> GatewayApp:
+    gateway = Gateway(cfg, workspace=None, no_auth=no_auth, engine_app=engine_app,
+                      db_url=keys_url(cfg, workspace))
+    return GatewayApp(gateway)
