@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from luban.core.artifact import KINDS
 from luban.core.errors import ConfigError, UsageError
 from luban.core.workspace import Workspace
 from luban.pipeline import run_spec
-from luban.stages import STAGES, get_stage
+from luban.stages import STAGES, Role, get_stage
 
 SPEC = """
 name: t
@@ -35,11 +36,13 @@ def _spec(tmp_path: Path, use: str, from_: str) -> Path:
 def test_every_stage_declares_roles_with_a_kind() -> None:
     for name in STAGES:
         stage = get_stage(name)
-        assert all(r.kind in ("dataset", "model") for r in stage.inputs), name
+        assert all(r.kind in KINDS for r in stage.inputs), name
     assert [str(r) for r in get_stage("train.grpo").inputs] == [
         "model (model)", "data (dataset)", "reward_model (model, optional)"]
     assert [r.name for r in get_stage("train.distill").missing(["model"])] == ["data", "teacher"]
     assert get_stage("evaluate.qa").missing(["model"]) == []
+    with pytest.raises(ValueError, match="unknown artifact kind 'datset'"):
+        Role("data", "datset")
 
 
 def test_an_input_of_the_wrong_kind_fails_before_the_stage_runs(tmp_path: Path, ws: Workspace) -> None:

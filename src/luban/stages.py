@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from luban.core.artifact import Artifact
+from luban.core.artifact import KINDS, Artifact
 from luban.core.errors import ConfigError, NotFoundError, UsageError
 from luban.core.registry import Registry, import_object
 
@@ -29,6 +29,10 @@ class Role:
     name: str
     kind: str  # an artifact kind: dataset, model, report, ...
     optional: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"role '{self.name}': unknown artifact kind '{self.kind}' (kinds: {', '.join(KINDS)})")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind}{', optional' if self.optional else ''})"
