@@ -118,8 +118,6 @@ def train(recipe: str = typer.Argument(..., help=f"recipe: {', '.join(recipes())
     art = fn(cfg, ws, inputs, name, **kwargs)
     if art is None:  # a worker rank of a multi-process launch: rank 0 wrote the artifact and reports it
         return
-    if art is None:  # a worker rank of a multi-process launch: rank 0 wrote the artifact and reports it
-        return
     stats = art.manifest.stats
     loss = stats.get("final_loss")
     console.print(f"[green]✓[/green] {art.kind} {art.name or ''} [dim]{art.short_id}[/dim]: "
