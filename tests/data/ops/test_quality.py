@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+import pytest
 
 from luban.data.ops.quality.c4 import C4
 from luban.data.ops.quality.fineweb import FineWeb
@@ -40,7 +43,7 @@ def test_gopher_repetition_catches_repeated_lines_and_ngrams(make_docs: Callable
     assert op.filter({"text": en}) is True and op.filter({"text": zh}) is True
     assert op.filter({"text": "\n".join(["same line here"] * 5 + ["other"])}) == (False, "dup_line_frac")
     spam_zh = "智能门锁特价批发" * 20
-    assert op.filter({"text": spam_zh})[0] is False
+    assert op.filter({"text": spam_zh}) == (False, "top_2_gram")
 
 
 def test_c4_drops_lines_and_pages() -> None:
@@ -71,3 +74,49 @@ def test_length_and_language() -> None:
     assert [k["lang"] for k in kept] == ["zh"]
     assert rejected[0]["reason"] == "language en not in allow list"
     assert op.stats.tags == {"zh": 1, "en": 1}
+
+
+def _lines(n: int, fmt: str) -> str:
+    return "\n".join(fmt.format(i=i) for i in range(n))
+
+
+# Each rule of each quality filter, on a document made to trip that rule and no earlier one: the verdict
+# names the rule. `en` is a clean generated English document (~120 words) that passes every rule.
+RULES: list[tuple[str, Callable[[], Any], Callable[[str], str]]] = [
+    ("gopher_long_doc", lambda: GopherQuality(max_words=100), lambda en: en),
+    ("gopher_below_avg_word_length", GopherQuality, lambda en: " ".join(["a an is to of the and be it"] * 8)),
+    ("gopher_above_avg_word_length", GopherQuality,
+     lambda en: " ".join(["the extraordinarily comprehensive documentation"] * 15)),
+    ("gopher_ellipsis_ratio", GopherQuality,
+     lambda en: " ... ".join(" ".join(en.split()[i:i + 5]) for i in range(0, 120, 5))),
+    ("gopher_bullet_lines", GopherQuality, lambda en: _lines(20, "- the robot number {i} cleans the room and docks")),
+    ("gopher_ellipsis_lines", GopherQuality,
+     lambda en: _lines(20, "the robot number {i} cleans the room and then it…")),
+    ("gopher_non_alpha_words", GopherQuality,
+     lambda en: " ".join(["the 1234 5678 9012 and 3456 7890 1111 2222 3333"] * 8)),
+    ("dup_para_frac", GopherRepetition, lambda en: "\n\n".join([en[:200]] * 4 + [en[200:400]])),
+    ("dup_para_char_frac", GopherRepetition,  # 1 paragraph in 10 repeats (< 30%), but it is most of the text
+     lambda en: "\n\n".join([en, "One end.", "Two ends.", "Three.", "Four.", "Five.", "Six.", "Seven.", "Eight.",
+                              en])),
+    ("dup_line_char_frac", GopherRepetition,
+     lambda en: "\n".join([en, "a.", "b.", "c.", "d.", "e.", "f.", "g.", "h.", en])),
+    ("duplicated_5_n_grams", GopherRepetition, lambda en: en + " " + " ".join(en.split()[:30])),
+    ("c4_curly_bracket", C4, lambda en: "function() { return 1; }. A sentence. Two. Three. Four. Five."),
+    ("c4_long_word", C4, lambda en: "This line has a " + "x" * 1001 + " word in it."),
+    ("c4_too_few_sentences", C4, lambda en: "Only one proper sentence here."),
+    ("fineweb_empty", FineWeb, lambda en: "\n  \n"),
+    ("fineweb_short_line_ratio", FineWeb, lambda en: _lines(10, "Line {i} ends here.")),
+    ("fineweb_char_dup_ratio", FineWeb,
+     lambda en: "\n".join(["This is a long line that ends with a full stop and is repeated here."] * 2 + [en])),
+    ("fineweb_list_ratio", FineWeb,
+     lambda en: _lines(10, "Supercalifragilisticexpialidocious{i} extraordinarily.")),
+]
+
+
+@pytest.mark.parametrize(("rule", "make_op", "make_text"), RULES, ids=[r[0] for r in RULES])
+def test_each_rule_says_it_fired(rule: str, make_op: Callable[[], Any], make_text: Callable[[str], str],
+                                 make_docs: Callable[..., list[str]]) -> None:
+    en = make_docs(2)[1]
+    for op in (GopherQuality(), GopherRepetition(), C4(), FineWeb()):
+        assert op.filter({"text": en}) is True, op.name
+    assert make_op().filter({"text": make_text(en)}) == (False, rule)
