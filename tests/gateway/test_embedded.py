@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -24,14 +25,24 @@ def serve(tmp_path: Path, model: Path, *args: str) -> Proc:
 
 @pytest.mark.slow
 def test_serve_runs_the_gateway_in_front_of_the_engine(tmp_path: Path, tiny_model_dir: Path) -> None:
-    (tmp_path / "ws").mkdir()
-    store = KeyStore(f"sqlite:///{tmp_path / 'ws' / 'gateway.db'}")
-    _, secret = store.create("app", scopes=["tiny"], rpm=100)
-    _, admin = store.create("admin", role="admin")
-    store.close()
     p = serve(tmp_path, tiny_model_dir)
     try:
         p.wait(timeout=180)
+        hi = [{"role": "user", "content": "hi"}]
+        open_client = openai.OpenAI(base_url=p.url + "/v1", api_key="none", max_retries=0, timeout=60)
+        open_client.chat.completions.create(model="tiny", messages=hi, max_tokens=2)  # no key yet: open
+        (tmp_path / "ws").mkdir()  # what `luban keys create` does: the running server picks the keys up
+        store = KeyStore(f"sqlite:///{tmp_path / 'ws' / 'gateway.db'}")
+        _, secret = store.create("app", scopes=["tiny"], rpm=100)
+        _, admin = store.create("admin", role="admin")
+        store.close()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if httpx.get(p.url + "/v1/models").status_code == 401:
+                break
+            time.sleep(0.5)
+        with pytest.raises(openai.AuthenticationError):
+            open_client.chat.completions.create(model="tiny", messages=hi, max_tokens=2)
         c = openai.OpenAI(base_url=p.url + "/v1", api_key=secret, max_retries=0, timeout=60)
         out = c.chat.completions.create(model="tiny", messages=[{"role": "user", "content": "hi"}], max_tokens=4,
                                         temperature=0)

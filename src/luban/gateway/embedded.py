@@ -7,8 +7,9 @@ Design choices:
   routing, hooks; its `engine` entry, if any, is the one taken.
 - No active health checks and no cooldown for the engine: it is this process; while it loads its models it
   answers 503 with Retry-After, which the client sees as it is.
-- Keys live in the workspace's gateway.db when the workspace exists (`luban keys create` makes it); with no
-  key anywhere the gateway is open on loopback, and refuses beyond it unless `--no-auth`.
+- Keys live in the workspace's gateway.db, which the first `luban keys create` makes: a running server opens
+  it at its next poll (seconds), so auth starts with the first key. With no key anywhere the gateway is open
+  on loopback, and refuses beyond it unless `--no-auth`. Serving a plain directory creates no workspace.
 """
 
 from __future__ import annotations
@@ -36,11 +37,10 @@ def embedded_config(path: str | Path | None = None) -> GatewayConfig:
 
 
 def keys_url(cfg: GatewayConfig, workspace: Path | None) -> str | None:
+    """The key store: gateway.yaml's, else the workspace's gateway.db (which may not exist yet)."""
     if cfg.keys.url:
         return cfg.keys.url
-    if workspace is not None and (workspace / "gateway.db").exists():
-        return f"sqlite:///{workspace / 'gateway.db'}"
-    return None
+    return f"sqlite:///{workspace / 'gateway.db'}" if workspace is not None else None
 
 
 def check_exposure(cfg: GatewayConfig, host: str, workspace: Path | None, no_auth: bool) -> None:
@@ -52,5 +52,5 @@ def check_exposure(cfg: GatewayConfig, host: str, workspace: Path | None, no_aut
 
 def wrap_engine(engine_app: ASGIApp, cfg: GatewayConfig, workspace: Path | None, no_auth: bool) -> GatewayApp:
     gateway = Gateway(cfg, workspace=None, no_auth=no_auth, engine_app=engine_app,
-                      db_url=keys_url(cfg, workspace))
+                      db_url=keys_url(cfg, workspace), lazy_db=True)
     return GatewayApp(gateway)

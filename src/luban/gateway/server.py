@@ -40,7 +40,7 @@ def is_loopback(host: str) -> bool:
 
 
 def active_keys(db_url: str | None) -> int:
-    if db_url is None:
+    if db_url is None or (db_url.startswith("sqlite:///") and not Path(db_url.removeprefix("sqlite:///")).exists()):
         return 0
     store = KeyStore(db_url)
     try:

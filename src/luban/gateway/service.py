@@ -60,7 +60,8 @@ def build_hooks(cfg: GatewayConfig) -> Hooks:
 
 class Gateway:
     def __init__(self, cfg: GatewayConfig, *, workspace: Path | None = None, no_auth: bool = False,
-                 engine_app: ASGIApp | None = None, hooks: Hooks | None = None, db_url: str | None = None) -> None:
+                 engine_app: ASGIApp | None = None, hooks: Hooks | None = None, db_url: str | None = None,
+                 lazy_db: bool = False) -> None:
         self.cfg = cfg
         self.workspace = workspace
         self.no_auth = no_auth
@@ -69,6 +70,7 @@ class Gateway:
         self.metrics = GatewayMetrics()
         # no database at all only when there is neither a URL nor a workspace (a bare `luban serve DIR`)
         self.db_url: str | None = db_url or cfg.keys.url or (default_db_url(workspace) if workspace else None)
+        self.lazy_db = lazy_db  # a SQLite file that may not exist yet: opened once it does
         self.keys = KeyRing()
         self.store: KeyStore | None = None
         self.redis: Any = None
@@ -95,15 +97,21 @@ class Gateway:
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- life cycle -------------------------------------------------------------------------------
+    def _db_exists(self) -> bool:
+        """False only for a SQLite file that nobody created yet (embedded `luban serve` before any key)."""
+        if not self.lazy_db or self.db_url is None or not self.db_url.startswith("sqlite:///"):
+            return True
+        return Path(self.db_url.removeprefix("sqlite:///")).exists()
+
     async def start(self) -> None:
-        if self.db_url is not None:
+        if self.db_url is not None and self._db_exists():
             self.store = await asyncio.to_thread(KeyStore, self.db_url)
             await self.reload_keys()
         for up in self.upstreams.values():
             await up.start()
         await self.hooks.start(HookEnv(config=self.cfg, workspace=self.workspace, db_url=self.db_url,
                                        redis_url=self.cfg.redis.url, catalog=self.catalog))
-        self._tasks = [asyncio.create_task(self._watch_keys())] if self.store is not None else []
+        self._tasks = [asyncio.create_task(self._watch_keys())] if self.db_url is not None else []
         if self.cfg.routing.health.interval > 0:
             self._tasks.append(asyncio.create_task(self.router.health_loop()))
         if self.redis is not None:
@@ -157,13 +165,16 @@ class Gateway:
 
     async def _watch_keys(self) -> None:
         """Poll the store's change counter; reload on change and every `keys.reload` seconds anyway."""
-        assert self.store is not None
         kc = self.cfg.keys
         since_full = 0.0
         while True:
             await asyncio.sleep(kc.poll)
             since_full += kc.poll
             try:
+                if self.store is None:  # the first `luban keys create` makes the database: open it then
+                    if self.db_url is None or not self._db_exists():
+                        continue
+                    self.store = await asyncio.to_thread(KeyStore, self.db_url)
                 counter = await asyncio.to_thread(self.store.counter)
                 if counter != self.keys.counter or since_full >= kc.reload:
                     await self.reload_keys()
