@@ -1,6 +1,8 @@
 """Chinese resident identity numbers (GB 11643-1999): 6-digit region, 8-digit birth date, 3-digit
 sequence, check character. A match must have a real, past birth date and a valid ISO 7064 MOD 11-2
-check character, so random 18-digit numbers (orders, bank cards) are not flagged."""
+check character, so random 18-digit numbers (orders, bank cards) are not flagged; one random number with a
+valid date in eleven still passes the check, so a number right after an order, invoice or product label
+(`订单号`, `Invoice No.`) is not one either (`context.is_business`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import re
 from collections.abc import Iterator
 
 from luban.guard.detectors.base import Match
+from luban.guard.detectors.context import is_business
 
 PATTERN = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}"
                      r"[0-9Xx](?![0-9A-Za-z])")
@@ -34,5 +37,5 @@ class CNResidentID:
 
     def find(self, text: str) -> Iterator[Match]:
         for m in PATTERN.finditer(text):
-            if valid_cn_id(m.group(0)):
+            if valid_cn_id(m.group(0)) and not is_business(text, m.start()):
                 yield Match(self.name, m.start(), m.end(), m.group(0))

@@ -1,5 +1,14 @@
-"""Chinese licence plates (GA 36-2018): province character, issuing-office letter, then 5 characters
-(6 for new-energy plates); I and O are never used."""
+"""Chinese licence plates (GA 36-2018): province character, issuing-office letter, then the serial.
+
+Serials, with I and O never used:
+- ordinary plates: 5 characters of digits and letters, at most two of them letters (so `京ABCDEF` and
+  `沪ABC12` are not plates), or 4 such characters and a class character (挂 trailer, 学 learner, 警 police,
+  港 / 澳 Hong Kong / Macau);
+- new-energy plates (6 characters): small vehicles a letter, a letter or digit, then 4 digits (`京AD12345`,
+  `粤BF1234A` is not); large vehicles 5 digits then D or F.
+The province character must begin the plate, not end a place name (`北京`, `南京`, `天津`, `江苏`: `南京A1234`
+is a code after a city), and nothing alphanumeric may touch the plate on either side.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +16,22 @@ import re
 from collections.abc import Iterator
 
 from luban.guard.detectors.base import Match
+from luban.guard.detectors.context import is_business
 
-PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领"
-PATTERN = re.compile(rf"[{PROVINCES}][A-HJ-NP-Z][·•\s]?(?:[A-HJ-NP-Z0-9]{{5,6}}|[A-HJ-NP-Z0-9]{{4}}[挂学警港澳])"
-                     r"(?![A-Za-z0-9])")
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+L = "A-HJ-NP-Z"  # letters of GA 36: no I, no O
+PATTERN = re.compile(
+    rf"(?<![0-9A-Za-z])[{PROVINCES}][{L}][·•\s]?"
+    rf"(?:[{L}][{L}\d]\d{{4}}|\d{{5}}[DF]|[{L}\d]{{5}}|[{L}\d]{{4}}[挂学警港澳])(?![0-9A-Za-z])")
+PLACE_NAMES = ("北京", "南京", "东京", "西京", "天津", "江苏", "姑苏", "西藏", "新疆")
+
+
+def _serial_ok(serial: str) -> bool:
+    if len(serial) == 6:  # new energy: the pattern already holds its shape
+        return True
+    if serial[-1] in "挂学警港澳":
+        serial = serial[:-1]
+    return sum(c.isdigit() for c in serial) >= len(serial) - 2
 
 
 class LicencePlate:
@@ -19,4 +40,9 @@ class LicencePlate:
 
     def find(self, text: str) -> Iterator[Match]:
         for m in PATTERN.finditer(text):
-            yield Match(self.name, m.start(), m.end(), m.group(0))
+            start = m.start()
+            if start and text[start - 1:start + 1] in PLACE_NAMES:
+                continue
+            serial = re.sub(r"[·•\s]", "", m.group(0))[2:]
+            if _serial_ok(serial) and not is_business(text, start):
+                yield Match(self.name, start, m.end(), m.group(0))
