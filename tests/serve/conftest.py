@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -16,6 +17,37 @@ import httpx
 import pytest
 
 CAP = 40  # server-side cap on generated tokens per choice: keeps every test (and schemathesis) fast
+# what may complete a cut value: a number's digits, a key's colon and value, an element, a literal's rest
+_FILLERS = ("", "0", ":0", '"":0', "ue", "rue", "e", "alse", "lse", "se", "ull", "ll", "l")
+
+
+def is_json_prefix(text: str) -> bool:
+    """True when `text` is a JSON document or the start of one cut off anywhere (what a token cap leaves)."""
+    closers: list[str] = []
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            in_string = True
+        elif ch in "{[":
+            closers.append("}" if ch == "{" else "]")
+        elif ch in "}]" and (not closers or closers.pop() != ch):
+            return False
+    end = ("n" if escaped else "") + ('"' if in_string else "")
+    for filler in _FILLERS:
+        try:
+            json.loads(text + end + filler + "".join(reversed(closers)))
+            return True
+        except json.JSONDecodeError:
+            pass
+    return False
+
+
+@pytest.fixture
+def json_prefix() -> Any:
+    """`json_prefix(text)`: whether `text` is JSON or a cut-off start of JSON (see `is_json_prefix`)."""
+    return is_json_prefix
 
 
 def free_port() -> int:
@@ -25,11 +57,11 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, args: list[str], log: Path, cap: int = CAP) -> None:
+    def __init__(self, args: list[str], log: Path, cap: int = CAP, command: str = "serve") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
-        cmd = [sys.executable, "-c", "from luban.cli.serve import app; app(prog_name='luban')", "serve", *args,
+        cmd = [sys.executable, "-c", "from luban.cli.serve import app; app(prog_name='luban')", command, *args,
                "--port", str(self.port), "--max-tokens-cap", str(cap), "--log-level", "warning"]
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
         self.proc = subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, env=env)
@@ -98,11 +130,12 @@ def server(tiny_model_dir: Path, tiny_llama_dir: Path, lora_dir: Path,
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Any]:
-    """Start extra servers with their own flags: `start_server([model_dir, ...], cap=2)`; stopped after."""
+    """Start extra servers with their own flags: `start_server([model_dir, ...], cap=2)` (`command="engine"`
+    for `luban engine`); stopped after."""
     started: list[Server] = []
 
-    def start(args: list[str], cap: int = CAP) -> Server:
-        srv = Server(args, tmp_path / f"server-{len(started)}.log", cap)
+    def start(args: list[str], cap: int = CAP, command: str = "serve") -> Server:
+        srv = Server(args, tmp_path / f"server-{len(started)}.log", cap, command)
         started.append(srv)
         srv.wait_healthy()
         return srv

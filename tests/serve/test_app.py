@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 from typing import Any as Server
 
 import httpx
@@ -57,21 +58,45 @@ def test_streaming_with_include_usage(client: openai.OpenAI) -> None:
     assert chunks[-1].usage.completion_tokens == full.usage.completion_tokens
 
 
-def test_n_choices_logprobs_and_stop(client: openai.OpenAI) -> None:
+def test_n_choices_and_logprobs(client: openai.OpenAI) -> None:
     r = client.chat.completions.create(model="tiny", messages=MSG, max_tokens=4, n=3, logprobs=True,
                                        top_logprobs=2, temperature=1.0,
                                        extra_body={"ignore_eos": True})
     assert [c.index for c in r.choices] == [0, 1, 2]
     lp = r.choices[0].logprobs.content
-    assert 1 <= len(lp) <= 4 and all(e.logprob <= 0 and len(e.top_logprobs) == 2 for e in lp)
+    assert len(lp) == 4 and all(e.logprob <= 0 and len(e.top_logprobs) == 2 for e in lp)
     assert r.usage.completion_tokens == sum(4 for _ in r.choices)
-    greedy = client.chat.completions.create(model="tiny", messages=MSG, max_tokens=8, temperature=0)
-    text = greedy.choices[0].message.content
-    if len(text) >= 3:
-        stop = text[1:3]
-        cut = client.chat.completions.create(model="tiny", messages=MSG, max_tokens=8, temperature=0, stop=[stop])
-        assert cut.choices[0].message.content == text[: text.index(stop)]
-        assert cut.choices[0].finish_reason == "stop"
+
+
+def test_stop_strings_cut_the_text_at_their_first_match(client: openai.OpenAI) -> None:
+    # the random tiny model continues this prompt with " from from from ..."; ignore_eos makes the text as
+    # long as asked, so the stop string below is always there, and it spans two tokens ("om" + " f")
+    full = client.completions.create(model="tiny", prompt="Support is open from", max_tokens=8, temperature=0,
+                                     extra_body={"ignore_eos": True})
+    text = full.choices[0].text
+    assert len(text) >= 8 and full.choices[0].finish_reason == "length"
+    stop = text[3:6]
+    for stream in (False, True):
+        kwargs: dict[str, Any] = {"model": "tiny", "prompt": "Support is open from", "max_tokens": 8,
+                                  "temperature": 0, "stop": [stop, "never there"],
+                                  "extra_body": {"ignore_eos": True}}
+        if stream:
+            chunks = [c for c in client.completions.create(**kwargs, stream=True) if c.choices]
+            got = "".join(c.choices[0].text for c in chunks)
+            finish = [c.choices[0].finish_reason for c in chunks if c.choices[0].finish_reason]
+        else:
+            cut = client.completions.create(**kwargs)
+            got, finish = cut.choices[0].text, [cut.choices[0].finish_reason]
+        assert got == text[: text.index(stop)] and finish == ["stop"]
+    # chat: its greedy answer is blank lines, so a stop of two newlines ends it before any text
+    chat = client.chat.completions.create(model="tiny", messages=MSG, max_tokens=8, temperature=0,
+                                          extra_body={"ignore_eos": True})
+    content = chat.choices[0].message.content or ""
+    assert "\n\n" in content and chat.choices[0].finish_reason == "length"
+    cut_chat = client.chat.completions.create(model="tiny", messages=MSG, max_tokens=8, temperature=0,
+                                              stop=["\n\n"], extra_body={"ignore_eos": True})
+    assert cut_chat.choices[0].message.content == content[: content.index("\n\n")]
+    assert cut_chat.choices[0].finish_reason == "stop"
 
 
 def test_max_tokens_is_capped_by_the_server(client: openai.OpenAI) -> None:
@@ -80,7 +105,7 @@ def test_max_tokens_is_capped_by_the_server(client: openai.OpenAI) -> None:
     assert r.usage.completion_tokens == CAP and r.choices[0].finish_reason == "length"
 
 
-def test_json_schema_output_is_valid_json(client: openai.OpenAI) -> None:
+def test_json_schema_output_is_valid_json(client: openai.OpenAI, json_prefix: Any) -> None:
     schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"],
               "additionalProperties": False}
     r = client.chat.completions.create(model="tiny", messages=MSG, temperature=0,
@@ -89,9 +114,13 @@ def test_json_schema_output_is_valid_json(client: openai.OpenAI) -> None:
     assert r.choices[0].finish_reason == "stop"  # the grammar ended the sequence, not the token cap
     obj = json.loads(r.choices[0].message.content)
     assert set(obj) == {"ok"} and isinstance(obj["ok"], bool)
+    # json_object: a random model nests objects without end, so the token cap cuts it - still a JSON prefix
     r2 = client.chat.completions.create(model="tiny", messages=MSG, max_tokens=CAP,
                                         response_format={"type": "json_object"}, temperature=0)
-    assert r2.choices[0].message.content.startswith("{")
+    content = r2.choices[0].message.content or ""
+    assert r2.choices[0].finish_reason == "length" and r2.usage.completion_tokens == CAP
+    assert content.startswith("{") and json_prefix(content)
+    assert not json_prefix(content + "x")  # the check itself can fail
 
 
 def test_async_client_concurrent_requests(server: Server) -> None:
