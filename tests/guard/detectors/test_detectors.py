@@ -43,8 +43,8 @@ def test_bank_card_luhn() -> None:
 
 def test_email_ip_passport_plate() -> None:
     assert types("mail li.lei+cs@mail.example.com.") == [("email", "li.lei+cs@mail.example.com")]
-    assert types("server 192.168.1.20 and 2001:db8::8a2e:370:7334 at 12:30:45") == [
-        ("ipv4", "192.168.1.20"), ("ipv6", "2001:db8::8a2e:370:7334")]
+    assert types("server 192.168.1.20 and 2001:da8::8a2e:370:7334 at 12:30:45") == [
+        ("ipv4", "192.168.1.20"), ("ipv6", "2001:da8::8a2e:370:7334")]
     assert types("version 1.2.3.4.5 and 999.1.1.1") == []
     assert types("护照号E12345678，车牌粤B·12345和新能源京AD12345") == [
         ("passport", "E12345678"), ("licence_plate", "粤B·12345"), ("licence_plate", "京AD12345")]
