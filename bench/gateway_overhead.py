@@ -10,8 +10,8 @@ the same load generator (`wrk`, Debian's package, with a Lua script for the POST
 - luban: `luban gateway` with a key (RPM / TPM limits on), usage accounting and the audit hook, and the
   in-memory cache (the load's requests are sampled, temperature 0.7, so they are not cached);
 - litellm-1w / litellm-2w: LiteLLM's proxy (`litellm[proxy]` in its own virtualenv, `--venv-litellm`), one
-  and two workers, with its production settings (no verbose or debug logs, LITELLM_MODE=PRODUCTION,
-  simple-shuffle routing, a master key, no database).
+  and two workers (two under gunicorn, see `start_litellm`), with its production settings (no verbose or
+  debug logs, JSON logs, LITELLM_MODE=PRODUCTION, simple-shuffle routing, a master key, no database).
 
 Printed per system and concurrency: requests/s, CPU ms per request (the server's process tree, from
 psutil), latency p50 / p99 and what it adds to direct's p50 / p99, errors; then Luban's cache-hit latency
@@ -70,7 +70,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(port: int, path: str, timeout: float = 120.0, headers: dict[str, str] | None = None) -> None:
+def wait_http(port: int, path: str, timeout: float = 300.0, headers: dict[str, str] | None = None) -> None:
     import httpx
 
     end = time.monotonic() + timeout
@@ -210,8 +210,13 @@ def start_litellm(upstream: int, workers: int, venv: Path, work: Path) -> Server
     }))
     cmd = [str(venv / "bin" / "litellm"), "--config", str(cfg), "--host", "127.0.0.1", "--port", str(port),
            "--num_workers", str(workers)]
+    if workers > 1:
+        # uvicorn's own worker supervisor kills children that miss its 5 s ping while LiteLLM imports on a
+        # busy machine (they die in a loop, never serving); gunicorn, LiteLLM's other production server, waits
+        cmd.append("--run_gunicorn")
+    # no network here: the local price map at once, instead of three failed fetches of the remote one
     env = {"LITELLM_LOG": "ERROR", "LITELLM_MODE": "PRODUCTION", "DISABLE_ADMIN_UI": "True",
-           "LITELLM_DONT_SHOW_FEEDBACK_BOX": "true"}
+           "LITELLM_DONT_SHOW_FEEDBACK_BOX": "true", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     return Server(f"litellm-{workers}w", cmd, port, env=env, ready_path="/health/liveliness",
                   log=work / f"litellm-{workers}.log")
 
@@ -251,14 +256,19 @@ def main() -> None:
     try:
         for name in systems:
             key, server = "none", upstream
-            if name == "bare":
-                server, key = start_bare(upstream.port, work), KEY_BARE
-            elif name == "luban":
-                server, key = start_luban(upstream.port, work)
-            elif name.startswith("litellm"):
-                server, key = start_litellm(upstream.port, int(name.split("-")[1][0]), args.venv_litellm, work), MASTER
-            elif name != "direct":
-                sys.exit(f"unknown system {name}")
+            try:
+                if name == "bare":
+                    server, key = start_bare(upstream.port, work), KEY_BARE
+                elif name == "luban":
+                    server, key = start_luban(upstream.port, work)
+                elif name.startswith("litellm"):
+                    workers = int(name.split("-")[1][0])
+                    server, key = start_litellm(upstream.port, workers, args.venv_litellm, work), MASTER
+                elif name != "direct":
+                    sys.exit(f"unknown system {name}")
+            except RuntimeError as err:  # one system that does not start does not lose the others' figures
+                print(f"{name}: {err}", flush=True)
+                continue
             try:
                 results[name] = {}
                 for c in levels:
