@@ -50,3 +50,15 @@ def test_provider_keys_come_from_env_or_file(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(ConfigError, match="missing or empty"):
         read_api_key("ds", None, str(tmp_path / "nope"), ds)
     assert read_api_key("local", None, None, catalog().providers["vllm"]) is None
+
+
+def test_a_price_in_a_currency_without_a_rate_stops_the_gateway_at_start() -> None:
+    from luban.gateway.config import load_gateway_config
+    from luban.gateway.service import Gateway
+
+    cfg = load_gateway_config(data={"upstreams": {"u": {"url": "http://x/v1",
+                                                        "price": {"input": 1, "output": 2, "currency": "EUR"}}}})
+    with pytest.raises(ConfigError, match="upstream 'u': no exchange rate for EUR"):
+        Gateway(cfg)
+    cfg.limits.exchange_rates["EUR"] = 1.08
+    assert Gateway(cfg).cfg.limits.currency == "USD"

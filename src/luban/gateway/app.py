@@ -26,7 +26,7 @@ import importlib.util
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -127,7 +127,7 @@ class GatewayApp:
         ctx = CallContext(request_id=rid or f"{self._prefix}{self._seq:x}", route=route, body={},
                           client_ip=client[0] if client else "", purpose=purpose)
         if not hooks.empty:
-            ctx.headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            ctx.headers = RequestHeaders(scope["headers"])
         label = "-"
         key: KeyRecord | None = None
         try:
@@ -212,13 +212,13 @@ class GatewayApp:
         ctx.cache_hit = True
         ctx.status = 200
         hooks = self.hooks
-        if not stream and hooks.empty:
+        if not stream and not hooks.output and not ctx.response_fields:
             _usage_into(ctx, orjson.loads(data).get("usage"))
             await send_bytes(send, 200, data, [(b"x-luban-cache", b"hit")])
             return
         answer = orjson.loads(data)
         _usage_into(ctx, answer.get("usage"))
-        if not hooks.empty:
+        if hooks.output:
             _guard_answer(hooks, ctx, route, answer)
         answer.update(ctx.response_fields)
         extra = [(b"x-luban-cache", b"hit"), *_encode_headers(ctx.response_headers)]
@@ -322,8 +322,9 @@ class GatewayApp:
         _usage_into(ctx, answer.get("usage"))
         ctx.status = 200
         out = data
-        if not hooks.empty:
-            _guard_answer(hooks, ctx, route, answer)
+        if hooks.output or ctx.response_fields:
+            if hooks.output:
+                _guard_answer(hooks, ctx, route, answer)
             answer.update(ctx.response_fields)
             out = orjson.dumps(answer)
         await send_bytes(send, 200, out, _encode_headers(ctx.response_headers) if ctx.response_headers else None)
@@ -346,7 +347,7 @@ class GatewayApp:
         ctx.status = 200
         splitter = Splitter()
         asm = Assembler(route) if ckey is not None else None
-        parse_all = not hooks.empty or asm is not None
+        parse_all = hooks.output or asm is not None
         fields = ctx.response_fields
         finished = done = first = False
         gone: list[bool] = []
@@ -390,7 +391,7 @@ class GatewayApp:
                     if fields:
                         obj.update(fields)
                         fields = {}
-                    if not hooks.empty:
+                    if hooks.output:
                         refused = _guard_chunk(hooks, ctx, route, obj, out)
                         if refused:
                             done = True
@@ -545,6 +546,26 @@ class GatewayApp:
                 await self.gw.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+class RequestHeaders(Mapping[str, str]):
+    """The request's headers for hooks, decoded only when read; names are matched case-insensitively."""
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self.raw = raw
+
+    def __getitem__(self, name: str) -> str:
+        key = name.lower().encode("latin-1")
+        for k, v in self.raw:
+            if k == key:
+                return v.decode("latin-1")
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (k.decode("latin-1") for k, _ in self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
 
 
 def _header(scope: dict[str, Any], name: bytes) -> bytes | None:

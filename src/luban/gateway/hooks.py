@@ -162,19 +162,44 @@ class BaseHook:
         return None
 
 
+def _uses(hook: Hook, point: str) -> bool:
+    """Whether `hook` does something at `point`: a BaseHook subclass that keeps the no-op costs nothing."""
+    return getattr(type(hook), point, None) is not getattr(BaseHook, point)
+
+
 class Hooks:
     """The ordered hooks of one gateway. Output hooks run in order on each chunk; held-back text is
-    passed on to the next hook when an earlier one releases it."""
+    passed on to the next hook when an earlier one releases it.
+
+    Each point runs only the hooks that implement it (a usage hook that only has `post_call` never sees
+    a chunk), and `output` is False when no hook looks at answers, so the gateway sends the upstream's
+    bytes untouched."""
 
     def __init__(self, hooks: list[Hook] | None = None) -> None:
-        self.hooks: list[Hook] = list(hooks or [])
+        self.hooks: list[Hook] = []
+        self._pre: list[Hook] = []
+        self._out: list[Hook] = []
+        self._post: list[Hook] = []
+        for hook in hooks or []:
+            self.add(hook)
 
     @property
     def empty(self) -> bool:
         return not self.hooks
 
+    @property
+    def output(self) -> bool:
+        """True when some hook sees (and may change) answer text."""
+        return bool(self._out)
+
     def add(self, hook: Hook) -> None:
         self.hooks.append(hook)
+        if _uses(hook, "pre_call"):
+            self._pre.append(hook)
+        if _uses(hook, "on_chunk") or _uses(hook, "flush"):
+            self._out.append(hook)
+        if _uses(hook, "post_call"):
+            self._post.append(hook)
 
     async def start(self, env: HookEnv) -> None:
         for hook in self.hooks:
@@ -185,24 +210,24 @@ class Hooks:
             await hook.stop()
 
     async def pre_call(self, ctx: CallContext) -> None:
-        for hook in self.hooks:
+        for hook in self._pre:
             await hook.pre_call(ctx)
 
     def on_chunk(self, ctx: CallContext, text: str) -> str:
-        for hook in self.hooks:
+        for hook in self._out:
             text = hook.on_chunk(ctx, text)
         return text
 
     def flush(self, ctx: CallContext) -> str:
         """Drain every hook in order: what hook i releases still passes through hooks i+1.."""
         out = ""
-        for i, hook in enumerate(self.hooks):
+        for i, hook in enumerate(self._out):
             released = hook.flush(ctx)
-            for later in self.hooks[i + 1:]:
+            for later in self._out[i + 1:]:
                 released = later.on_chunk(ctx, released) if released else released
             out += released
         return out
 
     async def post_call(self, ctx: CallContext) -> None:
-        for hook in self.hooks:
+        for hook in self._post:
             await hook.post_call(ctx)

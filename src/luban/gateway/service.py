@@ -89,6 +89,7 @@ class Gateway:
         for name, ucfg in cfg.upstreams.items():
             cls = UPSTREAMS.get(ucfg.kind)
             self.upstreams[name] = cls(name, ucfg, app=engine_app)
+        self._check_currencies()
         self.router = Router(cfg, self.upstreams, on_cooldown=self.metrics.cooldown)
         self.metrics.watch(self.router.snapshot)
         self.hooks = hooks if hooks is not None else build_hooks(cfg)
@@ -214,6 +215,18 @@ class Gateway:
             per_m = ucfg.gpu_hour_cost * ucfg.gpus / 3600.0 / ucfg.tokens_per_second * 1e6
             return ModelPrice(per_m, per_m, ucfg.currency)
         return None
+
+    def _check_currencies(self) -> None:
+        """Every price's currency converts into `limits.currency` (at start, not on the hot path)."""
+        for name, up in self.upstreams.items():
+            currencies = {up.config.currency, up.config.price.currency if up.config.price else "USD"}
+            if up.provider is not None:
+                currencies.add(up.provider.currency)
+            for cur in currencies:
+                try:
+                    self.catalog.to_currency(1.0, cur, self.cfg.limits.currency, self.cfg.limits.exchange_rates)
+                except ConfigError as err:
+                    raise ConfigError(f"upstream '{name}': {err.message}", err.hint) from None
 
     def cost(self, dep: Deployment, prompt_tokens: int, completion_tokens: int) -> float:
         price = self.price(dep)
