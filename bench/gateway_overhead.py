@@ -9,6 +9,7 @@ the same load generator (`wrk`, Debian's package, with a Lua script for the POST
   ceiling for any Python gateway here), under uvicorn with uvloop and httptools;
 - luban: `luban gateway` with a key (RPM / TPM limits on), usage accounting and the audit hook, and the
   in-memory cache (the load's requests are sampled, temperature 0.7, so they are not cached);
+- luban-nohooks (not in the default set): the same without the usage and audit hooks, to see their cost;
 - litellm-1w / litellm-2w: LiteLLM's proxy (`litellm[proxy]` in its own virtualenv, `--venv-litellm`), one
   and two workers (two under gunicorn, see `start_litellm`), with its production settings (no verbose or
   debug logs, JSON logs, LITELLM_MODE=PRODUCTION, simple-shuffle routing, a master key, no database).
@@ -176,12 +177,12 @@ def start_bare(upstream: int, work: Path) -> Server:
                   ready_path="/", ready_headers={"authorization": f"Bearer {KEY_BARE}"}, log=work / "bare.log")
 
 
-def start_luban(upstream: int, work: Path) -> tuple[Server, str]:
+def start_luban(upstream: int, work: Path, hooks: bool = True) -> tuple[Server, str]:
     from luban.gateway.keys import KeyStore
 
     port = free_port()
     db = f"sqlite:///{work / 'gateway.db'}"
-    cfg = work / "gateway.yaml"
+    cfg = work / f"gateway-{port}.yaml"
     cfg.write_text(json.dumps({
         "host": "127.0.0.1", "port": port,
         "upstreams": {"fast": {"url": f"http://127.0.0.1:{upstream}/v1"}},
@@ -189,13 +190,14 @@ def start_luban(upstream: int, work: Path) -> tuple[Server, str]:
         "routing": {"health": {"interval": 0}},
         "cache": {"backend": "memory"},
         "keys": {"url": db},
-        "hooks": [{"use": "usage"}, {"use": "audit"}],
+        "hooks": [{"use": "usage"}, {"use": "audit"}] if hooks else [],
     }))
     store = KeyStore(db)
     _, secret = store.create("bench", rpm=10**9, tpm=10**12)
     store.close()
     cmd = [str(VENV_BIN / "luban"), "-w", str(work / "ws"), "gateway", "--config", str(cfg)]
-    return Server("luban", cmd, port, log=work / "luban.log"), secret
+    name = "luban" if hooks else "luban-nohooks"
+    return Server(name, cmd, port, log=work / f"{name}.log"), secret
 
 
 def start_litellm(upstream: int, workers: int, venv: Path, work: Path) -> Server:
@@ -225,7 +227,7 @@ def start_litellm(upstream: int, workers: int, venv: Path, work: Path) -> Server
 def row(name: str, c: int, r: dict[str, Any], direct: dict[str, Any] | None) -> str:
     add50 = f"{(r['p50_us'] - direct['p50_us']) / 1000:+8.2f}" if direct else f"{'':>8}"
     add99 = f"{(r['p99_us'] - direct['p99_us']) / 1000:+8.2f}" if direct else f"{'':>8}"
-    return (f"{name:<11} {c:>4} {r['rps']:>9.0f} {r['cpu_ms_per_req']:>7.3f} {r['p50_us'] / 1000:>8.2f} "
+    return (f"{name:<13} {c:>4} {r['rps']:>9.0f} {r['cpu_ms_per_req']:>7.3f} {r['p50_us'] / 1000:>8.2f} "
             f"{r['p99_us'] / 1000:>8.2f} {add50} {add99} {r['errors']:>6} {r['rss_mb']:>7.0f}")
 
 
@@ -251,7 +253,7 @@ def main() -> None:
     results: dict[str, dict[int, dict[str, Any]]] = {}
     cache_hit: dict[str, Any] | None = None
     soak: list[tuple[float, float]] = []
-    print(f"{'system':<11} {'conc':>4} {'req/s':>9} {'cpu ms':>7} {'p50 ms':>8} {'p99 ms':>8} {'+p50':>8} "
+    print(f"{'system':<13} {'conc':>4} {'req/s':>9} {'cpu ms':>7} {'p50 ms':>8} {'p99 ms':>8} {'+p50':>8} "
           f"{'+p99':>8} {'errors':>6} {'RSS MB':>7}")
     try:
         for name in systems:
@@ -259,8 +261,8 @@ def main() -> None:
             try:
                 if name == "bare":
                     server, key = start_bare(upstream.port, work), KEY_BARE
-                elif name == "luban":
-                    server, key = start_luban(upstream.port, work)
+                elif name in ("luban", "luban-nohooks"):
+                    server, key = start_luban(upstream.port, work, hooks=name == "luban")
                 elif name.startswith("litellm"):
                     workers = int(name.split("-")[1][0])
                     server, key = start_litellm(upstream.port, workers, args.venv_litellm, work), MASTER
