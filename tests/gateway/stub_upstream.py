@@ -7,7 +7,8 @@ It stands in for the commercial APIs that cannot exist here. The model name asks
 - `drop`: streams two chunks then drops the connection (non-streamed: drops mid-body);
 - `slow`: waits `--slow` seconds before answering;
 - `fail500`, `busy503`: that status with OpenAI's error object;
-- `tool`: a streamed tool call (not cacheable from a stream).
+- `tool`: a streamed tool call (not cacheable from a stream);
+- `slowstream`: a stream whose pieces come one second apart.
 GET /stats gives the number of calls and the last request body; POST /stats/reset clears them.
 Run: python stub_upstream.py --port 9001 --name up-a
 """
@@ -146,7 +147,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             choice = {"index": i, "delta": delta, "logprobs": None, "finish_reason": None} if route == "chat" \
                 else {"index": i, "text": piece, "logprobs": None, "finish_reason": None}
             await event({**base, "choices": [choice], **({"usage": None} if include else {})})
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(1.0 if model == "slowstream" else 0.01)
         last = {"index": i, "delta": {}, "logprobs": None, "finish_reason": "stop"} if route == "chat" \
             else {"index": i, "text": "", "logprobs": None, "finish_reason": "stop"}
         await event({**base, "choices": [last], **({"usage": None} if include else {})})

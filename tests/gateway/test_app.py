@@ -51,6 +51,7 @@ def env(module_tmp: Path) -> Iterator[dict[str, Any]]:
         "models": {
             "chat": {"aliases": ["gpt-4o-mini"], "upstreams": [{"upstream": "a", "model": "echo"}]},
             "other": {"upstreams": [{"upstream": "b", "model": "echo"}]},
+            "slowstream": {"upstreams": [{"upstream": "b", "model": "slowstream"}]},
             "slow": {"upstreams": [{"upstream": "a_slow", "model": "slow"}]},
             "garbage": {"upstreams": [{"upstream": "a_garbage", "model": "garbage"}]},
             "drop": {"upstreams": [{"upstream": "b_drop", "model": "drop"}]},
@@ -63,6 +64,7 @@ def env(module_tmp: Path) -> Iterator[dict[str, Any]]:
         "routing": {"retries": 2, "backoff": 0.01, "cooldown": {"failures": 2, "seconds": 60},
                     "health": {"interval": 0}},
         "hooks": [{"use": "hooks_for_tests:TemplateHook"}, {"use": "hooks_for_tests:BlockWord"}],
+        "limits": {"max_body_mb": 1},
     }
     gw = start_gateway(module_tmp, config)
     yield {"gw": gw, "a": a, "b": b, "keys": keys}
@@ -273,3 +275,20 @@ def test_health_and_metrics(env: dict[str, Any]) -> None:
 def test_unknown_path_is_404_in_openai_format(env: dict[str, Any]) -> None:
     r = httpx.get(env["gw"].url + "/v1/nothing")
     assert r.status_code == 404 and "Unknown path" in r.json()["error"]["message"]
+
+
+def test_stream_chunks_reach_the_client_as_the_upstream_sends_them(env: dict[str, Any]) -> None:
+    started = time.monotonic()
+    arrivals = []
+    for c in client(env).chat.completions.create(model="slowstream", messages=MSG, stream=True):
+        if c.choices and c.choices[0].delta.content:
+            arrivals.append(time.monotonic() - started)
+    # pieces come one second apart; the hook holds back at most 8 characters, never the whole answer
+    assert len(arrivals) >= 2 and arrivals[0] < 1.5 and arrivals[-1] - arrivals[0] > 0.8
+
+
+def test_a_body_over_the_limit_is_413(env: dict[str, Any]) -> None:
+    big = [{"role": "user", "content": "x" * (1 << 20)}]
+    with pytest.raises(openai.APIStatusError, match="over 1 MiB") as err:
+        client(env).chat.completions.create(model="chat", messages=big)
+    assert err.value.status_code == 413
