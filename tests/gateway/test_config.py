@@ -72,3 +72,19 @@ def test_env_vars_are_expanded_and_a_missing_one_is_named(tmp_path: Path, monkey
     assert cfg.redis.url == "redis://:pw@127.0.0.1:6379/0"  # type: ignore[attr-defined]
     with pytest.raises(ConfigError, match=r"'redis.url' names \$\{NOPE_NOT_SET\}, which is not set"):
         load(tmp_path, GOOD + "redis: {url: '${NOPE_NOT_SET}'}\n")
+
+
+def test_an_in_process_engine_needs_models_to_serve(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'upstreams.e' is an in-process engine with nothing to serve"):
+        load(tmp_path, "upstreams: {e: {kind: engine}}\n")
+
+
+def test_luban_serve_puts_its_engine_behind_every_unlisted_model(tmp_path: Path) -> None:
+    from luban.gateway.embedded import embedded_config
+
+    p = tmp_path / "gateway.yaml"
+    p.write_text(GOOD)
+    cfg = embedded_config(p)
+    assert cfg.default_upstream == "engine" and cfg.upstreams["engine"].kind == "engine"
+    assert cfg.upstreams["engine"].health_path == "" and not cfg.upstreams["engine"].cooldown
+    assert "chat" in cfg.models

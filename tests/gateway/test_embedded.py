@@ -72,3 +72,27 @@ def test_serve_beyond_loopback_without_keys_refuses_to_start(tmp_path: Path) -> 
     assert out.returncode == 2
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "luban serve refuses to listen on 0.0.0.0 without API keys" in lines[0]
+
+
+@pytest.mark.slow
+def test_gateway_yaml_can_load_an_engine_in_process(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from gateway_procs import start_gateway
+
+    cfg = {"upstreams": {"local": {"kind": "engine", "serve": [str(tiny_model_dir)], "health_path": ""}},
+           "models": {"chat": {"upstreams": [{"upstream": "local", "model": tiny_model_dir.name}]}}}
+    gw = start_gateway(tmp_path, cfg, wait=False)
+    try:
+        gw.wait(timeout=180)
+        c = openai.OpenAI(base_url=gw.url + "/v1", api_key="none", max_retries=3, timeout=60)
+        deadline = time.monotonic() + 120
+        while True:  # the engine loads its model in the background: 503 with Retry-After until then
+            try:
+                out = c.chat.completions.create(model="chat", messages=[{"role": "user", "content": "hi"}],
+                                                max_tokens=3)
+                break
+            except openai.APIStatusError as err:
+                assert err.status_code == 503 and time.monotonic() < deadline
+                time.sleep(1)
+        assert out.usage is not None and out.usage.completion_tokens > 0
+    finally:
+        gw.stop(timeout=90)

@@ -56,6 +56,7 @@ class UpstreamConfig(_Section):
     """One server that answers OpenAI's API: a Luban engine, vLLM, Ollama, a commercial API."""
 
     kind: str = "openai"  # registered upstream kind ("openai", "engine") or "module:Attr"
+    serve: list[str] = Field(default_factory=list)  # kind engine: model references loaded in this process
     url: str | None = None  # base URL ending in /v1; default: the provider's
     provider: str | None = None  # catalog entry (openai, deepseek, qwen, ...): base URL, region, prices
     region: Literal["domestic", "overseas"] | None = None  # default: the provider's, else domestic
@@ -165,14 +166,15 @@ _SECRET_FIELDS = ("api_key", "apikey", "key", "secret", "token", "password")
 
 
 def load_gateway_config(path: str | Path | None = None, data: dict[str, Any] | None = None,
-                        source: str | None = None) -> GatewayConfig:
-    """Read and check gateway.yaml (or `data`, read from `source`); every problem is one `ConfigError` line."""
+                        source: str | None = None, embedded: bool = False) -> GatewayConfig:
+    """Read and check gateway.yaml (or `data`, read from `source`); every problem is one `ConfigError` line.
+    `embedded`: in front of `luban serve`'s engine, which an engine upstream may use instead of `serve:`."""
     source = source or (str(path) if path else "gateway config")
     raw = read_yaml(path) if path else dict(data or {})
     _refuse_secrets(raw, source)
     raw = _expand_env(raw, source, "")
     cfg = build_config(GatewayConfig, raw, source)
-    check_references(cfg, source)
+    check_references(cfg, source, embedded)
     return cfg
 
 
@@ -217,7 +219,7 @@ def _unknown(source: str, where: str, kind: str, name: str, known: list[str]) ->
     return ConfigError(f"{source}: '{where}' names unknown {kind} '{name}'", hint)
 
 
-def check_references(cfg: GatewayConfig, source: str = "gateway config") -> None:
+def check_references(cfg: GatewayConfig, source: str = "gateway config", embedded: bool = False) -> None:
     """Cross-references YAML alone cannot check: upstreams, fallbacks, aliases, providers, strategy."""
     ups = list(cfg.upstreams)
     names: dict[str, str] = {}
@@ -240,6 +242,9 @@ def check_references(cfg: GatewayConfig, source: str = "gateway config") -> None
         if up.provider is not None and up.provider not in catalog().providers:
             raise _unknown(source, f"upstreams.{uname}.provider", "provider", up.provider,
                            list(catalog().providers))
+        if up.kind == "engine" and not up.serve and not embedded:
+            raise ConfigError(f"{source}: 'upstreams.{uname}' is an in-process engine with nothing to serve",
+                              "list model references under serve: [...] (or use url: for an engine over HTTP)")
         if up.url is None and up.provider is None and up.kind == "openai":
             raise ConfigError(f"{source}: 'upstreams.{uname}' has neither url nor provider",
                               "set url: http://HOST:PORT/v1 or provider: NAME")

@@ -33,7 +33,7 @@ def embedded_config(path: str | Path | None = None) -> GatewayConfig:
     if isinstance(ups, dict):
         ups.setdefault(ENGINE, {"kind": "engine", "health_path": "", "cooldown": False})
     data.setdefault("default_upstream", ENGINE)
-    return load_gateway_config(data=data, source=str(path) if path else None)
+    return load_gateway_config(data=data, source=str(path) if path else "luban serve", embedded=True)
 
 
 def keys_url(cfg: GatewayConfig, workspace: Path | None) -> str | None:

@@ -88,7 +88,7 @@ class Gateway:
         self.upstreams: dict[str, Upstream] = {}
         for name, ucfg in cfg.upstreams.items():
             cls = UPSTREAMS.get(ucfg.kind)
-            self.upstreams[name] = cls(name, ucfg, app=engine_app)
+            self.upstreams[name] = cls(name, ucfg, app=engine_app, workspace=workspace)
         self._check_currencies()
         self.router = Router(cfg, self.upstreams, on_cooldown=self.metrics.cooldown)
         self.metrics.watch(self.router.snapshot)

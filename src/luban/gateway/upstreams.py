@@ -12,6 +12,7 @@ Design choices:
   promises: 502) are never retried, because the upstream may have done, and billed, the work.
 - The in-process engine is the serve layer's ASGI app called directly: no socket, no copy of its
   protocol code, its streaming preserved chunk by chunk (httpx's ASGI transport buffers whole answers).
+  `luban serve` hands it its app; in gateway.yaml, `kind: engine` with `serve: [model refs]` loads them.
 """
 
 from __future__ import annotations
@@ -19,13 +20,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
 
 from luban.core.errors import ConfigError
+from luban.core.workspace import Workspace
 from luban.gateway.config import UpstreamConfig
 from luban.gateway.providers import Provider, catalog, read_api_key
+from luban.serve.app import create_app
+from luban.serve.pool import ModelPool
+from luban.serve.server import model_specs
 
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]],
                     Callable[[dict[str, Any]], Awaitable[None]]], Awaitable[None]]
@@ -167,10 +173,14 @@ class _AiohttpReply:
 class EngineUpstream:
     """A Luban engine in this process: the serve layer's ASGI app, called without a socket."""
 
-    def __init__(self, name: str, cfg: UpstreamConfig, *, app: ASGIApp | None = None, **_: Any) -> None:
+    def __init__(self, name: str, cfg: UpstreamConfig, *, app: ASGIApp | None = None,
+                 workspace: Path | None = None, **_: Any) -> None:
+        if cfg.serve:  # the models this upstream loads itself, as `luban engine` would
+            specs = model_specs(cfg.serve, Workspace(workspace) if workspace is not None else None)
+            app = create_app(ModelPool(specs))
         if app is None:
-            raise ConfigError(f"upstream '{name}' of kind engine needs the engine's app",
-                              "use kind: engine only with `serve:` model references, or in `luban serve`")
+            raise ConfigError(f"upstream '{name}' of kind engine has nothing to serve",
+                              "list model references under serve: [...], or use url: for an engine over HTTP")
         self.name = name
         self.config = cfg
         self.provider = _provider(name, cfg) or catalog().providers["luban"]
