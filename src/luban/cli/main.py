@@ -84,6 +84,9 @@ def _mount_layers() -> None:
     from luban.cli import prompts as prompts_cli  # gateway management: prompt templates
 
     app.add_typer(prompts_cli.app, name="prompts")
+    from luban.cli import eval as eval_cli
+
+    app.add_typer(eval_cli.app, name="eval")
     from luban.cli import compliance as compliance_cli
 
     app.add_typer(compliance_cli.app, name="compliance")
