@@ -22,15 +22,16 @@ the same wherever `luban run` is started.
 from __future__ import annotations
 
 import glob
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from luban.core.artifact import Artifact
+from luban.core.artifact import Artifact, artifact_parent
 from luban.core.config import (
     StageConfig,
     build_config,
@@ -43,7 +44,8 @@ from luban.core.config import (
 )
 from luban.core.errors import ConfigError, LubanError, NotFoundError, UsageError
 from luban.core.hashing import sha256_file, sha256_json
-from luban.core.workspace import ENCRYPTED_MARKER, Workspace, current_run_key
+from luban.core.workspace import ENCRYPTED_MARKER, Workspace, current_run_key, extra_parents
+from luban.evaluate.gates import GateResult, check_gates, parse_gates, raise_on_failure
 from luban.security.masterkey import MasterKey, from_env
 from luban.stages import StageSpec, get_stage
 
@@ -57,6 +59,8 @@ class StageEntry(BaseModel):
     config: str | None = None
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
     encrypt: bool = False  # encrypt the stage's artifact at rest (needs a master key; docs/security.md)
+    # thresholds on the metrics of the stage's report, e.g. {exact_match: ">= 0.8"}; a miss stops the run
+    gates: dict[str, str | float] = Field(default_factory=dict)
 
 
 class SolutionSpec(BaseModel):
@@ -84,6 +88,7 @@ class StageResult:
     status: str  # "ran" | "reused"
     artifact: Artifact
     seconds: float
+    gates: list[GateResult] = field(default_factory=list)
 
 
 def load_spec(path: str | Path) -> SolutionSpec:
@@ -93,6 +98,10 @@ def load_spec(path: str | Path) -> SolutionSpec:
         raise ConfigError(f"{path}: no stages", "add a `stages:` list")
     for s in spec.stages:
         get_stage(s.use)  # unknown stage -> NotFoundError with a suggestion
+        try:
+            parse_gates(s.gates)  # an unreadable gate fails before any stage runs
+        except UsageError as e:
+            raise ConfigError(f"{path}: stage '{s.name}': {e.message}", e.hint) from None
     return spec
 
 
@@ -135,8 +144,10 @@ def _sources_unchanged(art: Artifact, root: Path) -> bool:
 
 
 def run_spec(spec_path: str | Path, ws: Workspace, force: set[str] | None = None, until: str | None = None,
-             on_start: Callable[[StageEntry, int, int], None] | None = None) -> list[StageResult]:
-    """Run the spec's stages in order; returns what ran or was reused."""
+             on_start: Callable[[StageEntry, int, int], None] | None = None,
+             ignore_gates: bool = False) -> list[StageResult]:
+    """Run the spec's stages in order; returns what ran or was reused. A stage's failing gate stops the run
+    (GateFailed) unless `ignore_gates`: then every later artifact has that report as a "gate-ignored" parent."""
     spec_path = Path(spec_path).resolve()
     spec = load_spec(spec_path)
     names = [s.name for s in spec.stages]
@@ -147,16 +158,37 @@ def run_spec(spec_path: str | Path, ws: Workspace, force: set[str] | None = None
     ws.check_writable()
     produced: dict[str, Artifact] = {}
     results: list[StageResult] = []
-    for i, entry in enumerate(spec.stages):
-        if on_start:
-            on_start(entry, i, len(spec.stages))
-        try:
-            results.append(_run_one(entry, ws, produced, force, spec_path.parent))
-        except LubanError as e:  # say which stage failed, keep the error's type and exit code
-            raise type(e)(f"stage '{entry.name}': {e.message}", e.hint) from e
-        produced[entry.name] = results[-1].artifact
-        if entry.name == until:
-            break
+    ignored = extra_parents.set(())
+    try:
+        for i, entry in enumerate(spec.stages):
+            if on_start:
+                on_start(entry, i, len(spec.stages))
+            try:
+                results.append(_run_one(entry, ws, produced, force, spec_path.parent))
+                results[-1].gates = _check_gates(entry, results[-1].artifact, ignore_gates)
+            except LubanError as e:  # say which stage failed, keep the error's type and exit code
+                raise type(e)(f"stage '{entry.name}': {e.message}", e.hint) from e
+            produced[entry.name] = results[-1].artifact
+            if any(not g.passed for g in results[-1].gates):  # only reached with ignore_gates
+                extra_parents.set((*extra_parents.get(), artifact_parent(results[-1].artifact, "gate-ignored")))
+            if entry.name == until:
+                break
+    finally:
+        extra_parents.reset(ignored)
+    return results
+
+
+def _check_gates(entry: StageEntry, art: Artifact, ignore: bool) -> list[GateResult]:
+    """The stage's gates against its report's results.json; GateFailed on a miss unless `ignore`."""
+    if not entry.gates:
+        return []
+    path = art.path / "results.json"
+    if not path.is_file():
+        raise UsageError(f"gates need a report with results.json; {entry.use} made a {art.kind} without one",
+                         "put `gates:` on an evaluate.* stage")
+    results = check_gates(entry.gates, json.loads(path.read_text(encoding="utf-8")), entry.use)
+    if not ignore:
+        raise_on_failure(results, "metrics missed")
     return results
 
 
@@ -188,8 +220,11 @@ def _run_one(entry: StageEntry, ws: Workspace, produced: dict[str, Artifact], fo
     data = deep_merge(data, resolve_paths(model, entry.with_, folder))
     cfg = build_config(model, data, source=f"stage '{entry.name}' ({entry.use})", base=folder)
     inputs = _resolve_inputs(entry, stage, ws, produced)
-    key = sha256_json({"use": entry.use, "config": dump_config(cfg), "inputs": {r: a.id for r, a in inputs.items()},
-                       "paths": _path_fingerprints(cfg)})
+    key_data = {"use": entry.use, "config": dump_config(cfg), "inputs": {r: a.id for r, a in inputs.items()},
+                "paths": _path_fingerprints(cfg)}
+    if extra_parents.get():  # made past an ignored gate: never mistaken for (or reused as) a gated run's
+        key_data["gate_ignored"] = [p.id or "" for p in extra_parents.get()]
+    key = sha256_json(key_data)
     if entry.name not in force:
         old = ws.by_run_key(key)
         if old is not None and _sources_unchanged(old, folder):

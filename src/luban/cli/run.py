@@ -27,13 +27,23 @@ def print_stage_start(entry: StageEntry, i: int, n: int) -> None:
 
 def run(spec: Path = typer.Argument(..., help="solution spec (luban.yaml)"),
         force: list[str] = typer.Option(None, "--force", "-f", help="re-run this stage even if unchanged"),
-        until: str = typer.Option(None, "--until", help="stop after this stage")) -> None:
+        until: str = typer.Option(None, "--until", help="stop after this stage"),
+        ignore_gates: bool = typer.Option(False, "--ignore-gates",
+                                          help="go on past a failing gate; later artifacts record it in lineage")) -> None:
     """Run the stages of a solution spec in order, reusing every stage whose inputs and config are unchanged.
+
+    A stage's `gates:` (e.g. {exact_match: ">= 0.8"}) are checked on its report; a miss stops the run
+    before any later stage and says which metric missed and by how much.
 
     Example: luban run examples/acme/luban.yaml --until acme-lora --force acme-lora
     """
-    results = run_spec(spec, state.workspace(), force=set(force or []), until=until, on_start=print_stage_start)
+    results = run_spec(spec, state.workspace(), force=set(force or []), until=until, on_start=print_stage_start,
+                       ignore_gates=ignore_gates)
     console.print(results_table(results))
+    for r in results:
+        for g in r.gates:
+            mark = "[green]gate passed[/green]" if g.passed else "[yellow]gate IGNORED[/yellow]"
+            console.print(f"{mark} {r.name}: {g.describe()}")
     reused = sum(r.status == "reused" for r in results)
     console.print(f"{len(results) - reused} stage(s) ran, {reused} reused. "
                   f"See `luban lineage {results[-1].name}`.")

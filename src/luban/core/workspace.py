@@ -37,6 +37,9 @@ ENCRYPTED_MARKER = "encryption.json"  # an artifact holding this file is encrypt
 # The pipeline runner sets this around a stage call so that the artifact records which
 # (stage, config, inputs) produced it, and a later run can reuse it.
 current_run_key: contextvars.ContextVar[str | None] = contextvars.ContextVar("luban_run_key", default=None)
+# Parents the runner adds to every artifact written while it is set: `luban run --ignore-gates` puts each
+# report whose gate failed here (role "gate-ignored"), so every later artifact's lineage says so.
+extra_parents: contextvars.ContextVar[tuple[Parent, ...]] = contextvars.ContextVar("luban_extra_parents", default=())
 
 
 @dataclass
@@ -111,7 +114,7 @@ class Workspace:
         pending = PendingArtifact(path=tmp, kind=kind, name=name,
                                   producer=Producer(stage=stage, config=config or {}, version=__version__,
                                                     run_key=current_run_key.get()),
-                                  parents=list(parents or []))
+                                  parents=[*(parents or []), *extra_parents.get()])
         held = _hold(tmp)
         try:
             yield pending
