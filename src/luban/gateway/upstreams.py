@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import aiohttp
 
@@ -177,7 +177,7 @@ class EngineUpstream:
                  workspace: Path | None = None, **_: Any) -> None:
         if cfg.serve:  # the models this upstream loads itself, as `luban engine` would
             specs = model_specs(cfg.serve, Workspace(workspace) if workspace is not None else None)
-            app = create_app(ModelPool(specs))
+            app = cast(ASGIApp, create_app(ModelPool(specs)))
         if app is None:
             raise ConfigError(f"upstream '{name}' of kind engine has nothing to serve",
                               "list model references under serve: [...], or use url: for an engine over HTTP")
