@@ -156,3 +156,12 @@ def test_redis_cache_round_trip_with_ttl(redis_url: str) -> None:
         await client.aclose()
 
     asyncio.run(go())
+
+
+def test_stream_without_hooks_hides_the_usage_it_asked_for_and_counts_it(env: dict[str, Any]) -> None:
+    url = env["gw"].url
+    before = metric(url, "luban_gateway_tokens_total", model="echo")
+    chunks = list(client(url).chat.completions.create(model="chat", messages=MSG, stream=True, temperature=0.9))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "up: cache me"
+    assert all(c.usage is None for c in chunks) and all(c.choices for c in chunks)
+    assert metric(url, "luban_gateway_tokens_total", model="echo") == before + 12

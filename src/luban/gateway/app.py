@@ -367,8 +367,8 @@ class GatewayApp:
                         done = True
                         out.append(DONE)
                         continue
-                    if not parse_all and not fields and b'"usage":{' not in payload and b'"error"' not in payload:
-                        if not finished and b'"finish_reason":"' in payload:
+                    if not parse_all and not fields and not _set(payload, b'"usage"') and b'"error"' not in payload:
+                        if not finished and _set(payload, b'"finish_reason"'):
                             finished = True
                         out.append(b"data: " + payload + b"\n\n")
                         continue
@@ -566,6 +566,19 @@ class RequestHeaders(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self.raw)
+
+
+def _set(payload: bytes, key: bytes) -> bool:
+    """Whether some `key` in the JSON bytes has a value other than null, without parsing them."""
+    i = payload.find(key)
+    while i >= 0:
+        j = i + len(key)
+        while j < len(payload) and payload[j] in b" :":
+            j += 1
+        if not payload.startswith(b"null", j):
+            return True
+        i = payload.find(key, j)
+    return False
 
 
 def _header(scope: dict[str, Any], name: bytes) -> bytes | None:
