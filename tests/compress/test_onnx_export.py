@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("onnxruntime")
+pytestmark = pytest.mark.needs("onnxruntime", "pip install 'luban[onnx]'")
 
 
 @pytest.fixture(scope="session")

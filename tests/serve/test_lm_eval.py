@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-pytest.importorskip("lm_eval")
+pytestmark = pytest.mark.needs("lm_eval", "pip install 'lm-eval[api]' (in the dev extra)")
 TASK_DIR = Path(__file__).parent / "lm_eval_task"
 
 

@@ -12,8 +12,7 @@ from luban.core.shards import records
 from luban.core.workspace import Workspace
 from luban.data.curate import CurateConfig, curate
 
-pytest.importorskip("ray")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.needs("ray", "pip install 'luban[ray]'")]
 
 SENTENCES = ("the robot vacuum cleans every room and returns to the dock when the battery is low customers can "
              "schedule cleaning with the app set quiet hours and check the map of their home support staff answer "

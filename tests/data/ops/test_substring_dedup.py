@@ -196,9 +196,11 @@ def test_curate_gives_the_same_dataset_with_one_or_two_workers(
 
 
 @pytest.mark.slow
+@pytest.mark.needs("ray", "pip install 'luban[ray]'")
 def test_ray_executor_gives_the_same_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                              make_docs: Callable[..., list[str]]) -> None:
-    ray = pytest.importorskip("ray")
+    import ray
+
     monkeypatch.chdir(tmp_path)
     corpus(tmp_path / "corpus.jsonl", make_docs)
     local = curate(recipe(), Workspace(tmp_path / "w-local"))

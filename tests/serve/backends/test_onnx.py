@@ -12,7 +12,7 @@ import pytest
 from luban.core.errors import NotFoundError, UsageError
 from luban.serve.backends.base import Constraint, GenerationRequest, ModelSpec, SamplingParams, Step
 
-pytest.importorskip("onnxruntime")
+pytestmark = pytest.mark.needs("onnxruntime", "pip install 'luban[onnx]'")
 
 
 def _run(backend: Any, request: GenerationRequest) -> list[Step]:
