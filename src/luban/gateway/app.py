@@ -153,7 +153,9 @@ class GatewayApp:
             r = gw.router.resolve(model)
             if r is None:
                 raise model_not_found(model)
-            label = r.name
+            # a model that is not listed (default upstream) is labelled once an upstream has answered it:
+            # clients' random names must not grow the metrics without bound
+            label = r.name if r.name in gw.router.routes else "-"
             if key is not None:
                 self._authorize(key, r, model)
                 decision = await gw.limiter.admit(key)
@@ -182,6 +184,8 @@ class GatewayApp:
             await send_error(send, err)
         finally:
             ctx.latency_ms = (time.perf_counter() - started) * 1000.0
+            if label == "-" and ctx.status == 200 and ctx.upstream_model:
+                label = ctx.upstream_model
             gw.metrics.request(route, label, ctx.status, ctx.latency_ms / 1000.0)
             if not hooks.empty:
                 await hooks.post_call(ctx)
