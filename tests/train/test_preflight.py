@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 
 import pytest
 import torch
@@ -70,6 +71,14 @@ def test_max_seq_length_beyond_the_model_context(ws, base, chat_data):
 def test_qlora_without_cuda(ws, base, chat_data):
     with pytest.raises(UsageError, match="needs a CUDA GPU.*use method: lora"):
         sft(SFTConfig(method="qlora"), ws, {"model": base, "data": chat_data})
+
+
+def test_qlora_without_bitsandbytes_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # past the GPU check, to the library check
+    monkeypatch.setitem(sys.modules, "bitsandbytes", None)  # as if the qlora extra were not installed
+    with pytest.raises(UsageError, match="bitsandbytes, which is not installed") as e:
+        preflight.check_cuda_for("qlora")
+    assert e.value.hint == "pip install 'luban[qlora]', or use method: lora"
 
 
 def test_output_name_already_taken(ws, base):

@@ -28,11 +28,18 @@ def check_model(path: Path) -> None:
 
 
 def check_cuda_for(method: str) -> None:
+    """What a 4/8-bit base needs, each missing part a one-line error: a CUDA GPU, then bitsandbytes (the
+    `qlora` extra, not installed by default: it is CUDA-only)."""
     import torch
 
     if not torch.cuda.is_available():
         raise UsageError(f"method '{method}' loads the base in 4/8-bit through bitsandbytes, which needs a CUDA GPU "
                          "and none is visible", "use method: lora on this machine (same adapter, full-precision base)")
+    try:
+        import bitsandbytes  # noqa: F401 - imported by transformers when it loads the base; here only checked
+    except ImportError:
+        raise UsageError(f"method '{method}' loads the base in 4/8-bit through bitsandbytes, which is not installed",
+                         "pip install 'luban[qlora]', or use method: lora") from None
 
 
 def resolve_template(tokenizer: Any, model_dir: Path, override: str | None) -> None:
