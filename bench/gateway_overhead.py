@@ -177,7 +177,7 @@ def start_bare(upstream: int, work: Path) -> Server:
                   ready_path="/", ready_headers={"authorization": f"Bearer {KEY_BARE}"}, log=work / "bare.log")
 
 
-def start_luban(upstream: int, work: Path, hooks: bool = True) -> tuple[Server, str]:
+def start_luban(upstream: int, work: Path, hooks: list[str]) -> tuple[Server, str]:
     from luban.gateway.keys import KeyStore
 
     port = free_port()
@@ -190,7 +190,7 @@ def start_luban(upstream: int, work: Path, hooks: bool = True) -> tuple[Server, 
         "routing": {"health": {"interval": 0}},
         "cache": {"backend": "memory"},
         "keys": {"url": db},
-        "hooks": [{"use": "usage"}, {"use": "audit"}] if hooks else [],
+        "hooks": [{"use": h} for h in hooks],
     }))
     store = KeyStore(db)
     _, secret = store.create("bench", rpm=10**9, tpm=10**12)
@@ -237,6 +237,7 @@ def main() -> None:
     ap.add_argument("--concurrency", default="1,16,64")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds of load per level (after 2 s warm-up)")
     ap.add_argument("--venv-litellm", type=Path, default=ROOT / ".cache" / "litellm-venv")
+    ap.add_argument("--luban-hooks", default="usage,audit", help="hooks of the `luban` system, in order")
     ap.add_argument("--soak", type=float, default=0.0, help="seconds of Luban at concurrency 64, sampling RSS")
     ap.add_argument("--json", type=Path, help="write every figure here")
     args = ap.parse_args()
@@ -262,7 +263,8 @@ def main() -> None:
                 if name == "bare":
                     server, key = start_bare(upstream.port, work), KEY_BARE
                 elif name in ("luban", "luban-nohooks"):
-                    server, key = start_luban(upstream.port, work, hooks=name == "luban")
+                    hooks = [h for h in args.luban_hooks.split(",") if h] if name == "luban" else []
+                    server, key = start_luban(upstream.port, work, hooks)
                 elif name.startswith("litellm"):
                     workers = int(name.split("-")[1][0])
                     server, key = start_litellm(upstream.port, workers, args.venv_litellm, work), MASTER
