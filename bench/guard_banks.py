@@ -45,8 +45,8 @@ def out_of_fold(policy: Policy) -> None:
     oof = dict(zip(texts, probs))
     for sc in policy.input:
         if isinstance(sc, harm.Harm) and sc.model is not None:
-            full = sc.score
-            sc.score = lambda t, full=full: float(oof[t.norm.text]) if t.norm.text in oof else full(t)  # type: ignore[method-assign]
+            full = sc.score_text
+            sc.score_text = lambda s, full=full: float(oof[s]) if s in oof else full(s)  # type: ignore[method-assign]
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import accumulate
 
 # Invisible or formatting characters that carry no text: zero-width space/joiners, soft hyphen, bidi
 # controls, word joiner, BOM, variation selectors, Hangul fillers and the Unicode tag block (E0000-E007F),
@@ -45,7 +46,7 @@ HOMOGLYPHS = str.maketrans({**_HOMOGLYPHS, **{k.upper(): v for k, v in _HOMOGLYP
 LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i",
                       "|": "l"})
 _LEET_RUN = re.compile(r"(?=[a-z0-9@$!|]*[a-z])(?=[a-z0-9@$!|]*[0-9@$!|])(?<![a-z0-9@$!|])[a-z0-9@$!|]+")
-_WORD = re.compile(r"[^\W_]+")
+_SPLIT = re.compile(r"([^\W_]+)")
 # What may sit inside an obfuscated word: spaces and symbols, at most 3 of them, no line break.
 _JOINABLE_GAP = re.compile(r"[ \t\u3000.*\-_·•~^+|/\\#'\"`,:;!?=]{1,3}")
 _SENTENCE_PUNCT = frozenset(",:;!?。，；：！？")
@@ -144,20 +145,12 @@ def _ascii_alnum(c: str) -> bool:
 
 def compact(norm: str) -> Compact:
     leeted = _LEET_RUN.sub(lambda m: m.group().translate(LEET), norm) if _has_leet(norm) else norm
-    parts: list[str] = []
-    starts: list[int] = []
-    norm_starts: list[int] = []
-    gaps: list[str] = []
-    pos, prev_end = 0, 0
-    for m in _WORD.finditer(leeted):
-        s, e = m.span()
-        gaps.append(leeted[prev_end:s] if parts else "")
-        parts.append(m.group())
-        starts.append(pos)
-        norm_starts.append(s)
-        pos += e - s
-        prev_end = e
-    return Compact("".join(parts), starts, norm_starts, gaps, leeted)
+    pieces = _SPLIT.split(leeted)  # gap, word, gap, word, ..., gap: the loops below run in C
+    words = pieces[1::2]
+    piece_starts = list(accumulate(map(len, pieces), initial=0))
+    starts = list(accumulate(map(len, words), initial=0))[:-1]
+    gaps = [""] + pieces[2:-1:2]
+    return Compact("".join(words), starts, piece_starts[1::2][:len(words)], gaps, leeted)
 
 
 def _has_leet(s: str) -> bool:

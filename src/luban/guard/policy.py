@@ -66,7 +66,8 @@ class CrossBorder(_Strict):
 
 
 class Stream(_Strict):
-    hold_chars: int = Field(32, ge=0, le=4096)  # the most characters a stream holds back from the client
+    hold_chars: int = Field(32, ge=0, le=4096)  # held back after each scan (the longest phrase caught whole - 1)
+    batch_chars: int = Field(16, ge=0, le=4096)  # new characters between scans; at most hold + batch are held
 
 
 class PolicySpec(_Strict):

@@ -2,7 +2,9 @@
 
 Each chunk is appended to the answer so far; the policy's streaming scanners (lexicon, regex, PII,
 secrets: the local ones) scan a window made of the last `hold` characters already released plus everything
-not yet released. All but the last `hold` characters are then released. A phrase of up to `hold + 1`
+not yet released. All but the last `hold` characters are then released. A scan runs once `batch` new characters have come
+in beyond the held ones (default 16), so at most `hold + batch` characters are held at any time and a
+stream of one-token chunks is scanned every few chunks, not on each. A phrase of up to `hold + 1`
 characters split across chunks at any position is therefore whole inside some window before its first
 character could be released: when its last character arrives, its first is still held. Longer phrases
 (or phrases stretched by obfuscation beyond that) are still caught, but part may have gone out.
@@ -14,7 +16,7 @@ character could be released: when its last character arrives, its first is still
   "assistant"); the next chunk or the end of the stream decides.
 - `finish()` scans what is left (and, for a non-streamed answer, runs the remote scanners on the whole).
 
-Cost per chunk: one scan of `hold + len(chunk)` characters, independent of the answer's length.
+Cost: one scan of about `2 * hold + batch` characters per `batch` characters, whatever the answer's length.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class StreamModerator:
     policy: Policy
     lang: str = "en"
     hold: int | None = None
+    batch: int | None = None
     text: str = ""  # the answer so far, after masks
     released: int = 0  # how many characters of `text` went to the client
     verdicts: list[Verdict] = field(default_factory=list)
@@ -47,14 +50,18 @@ class StreamModerator:
     def __post_init__(self) -> None:
         if self.hold is None:
             self.hold = self.policy.spec.stream.hold_chars
+        if self.batch is None:
+            self.batch = self.policy.spec.stream.batch_chars
 
     def feed(self, chunk: str) -> str:
         """Add a chunk; return the text that may go to the client now. Raises `Blocked`."""
         if self.done:
             return ""
         self.text += chunk
+        assert self.hold is not None and self.batch is not None
+        if len(self.text) - self.released < self.hold + self.batch:
+            return ""  # nothing could be released yet without a scan: wait for more
         self._check(final=False)
-        assert self.hold is not None
         upto = max(self.released, len(self.text) - self.hold)
         out = self.text[self.released:upto]
         self.released = upto

@@ -8,9 +8,12 @@ verdicts into its own `CallContext.verdicts`; the fields are the same.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 ACTIONS = ("allow", "flag", "mask", "block")
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+_LETTER = re.compile(r"[^\W\d_]")
 STRENGTH = {a: i for i, a in enumerate(ACTIONS)}
 
 
@@ -91,8 +94,10 @@ def apply_masks(text: str, findings: list[Finding]) -> str:
 def language(text: str) -> str:
     """"zh" when a fair share of the letters are CJK ideographs, else "en" (the refusal's language)."""
     sample = text[:2000]
-    cjk = sum(1 for c in sample if "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf")
+    if sample.isascii():
+        return "en"
+    cjk = len(_CJK.findall(sample))
     if not cjk:
         return "en"
-    letters = sum(1 for c in sample if c.isalpha())
+    letters = len(_LETTER.findall(sample))
     return "zh" if cjk >= 0.2 * max(letters, 1) or cjk >= 10 else "en"

@@ -15,7 +15,8 @@ Patterns miss what nobody wrote a pattern for, so a small classifier backs them:
 1-3-grams and logistic regression (scikit-learn), trained on first use (about a second) from the shipped
 bilingual banks (`must_refuse` as harmful; `must_answer`, everyday requests in `benign.jsonl` and the
 benign injection examples as safe),
-offline on CPU. Like the injection classifier it reads the head and tail of a long prompt. It reports a
+offline on CPU. In a text longer than 600 characters it reads only the sentences that ask for something
+(a document pasted with a question reads as its question), up to 600 characters. It reports a
 prompt whose probability reaches `threshold` (0.7: at 0.5 it refused more unseen harmful prompts but
 also more safe ones; see docs/benchmarks.md).
 """
@@ -31,7 +32,7 @@ from typing import Any, ClassVar
 from luban.guard.normalize import Text
 from luban.guard.scanners.base import Scanner, ScannerConfig
 from luban.guard.scanners.injection import window
-from luban.guard.scanners.intent import intent_of, sentence_at
+from luban.guard.scanners.intent import asking_sentences, intent_of
 from luban.guard.verdict import Finding
 
 _ZH_PEOPLE = "(?:人|他|她|他们|她们|它|老板|同事|老婆|老公|妻子|丈夫|邻居|孩子|小孩|老人|仇人|前任|前女友|前男友|父母|家人|室友|同学|老师|领导|路人|女生|男生|对方|别人)"
@@ -123,6 +124,7 @@ _COMPILED = [(cat, re.compile(p, re.IGNORECASE)) for cat, ps in PATTERNS.items()
 
 
 BANKS = Path(__file__).resolve().parent.parent / "banks"
+CLASSIFIED_CHARS = 600  # a longer text: the classifier reads only its sentences that ask for something
 
 
 def training_rows() -> tuple[list[str], list[int]]:
@@ -175,26 +177,37 @@ class Harm(Scanner):
         self.threshold = config.threshold
 
     def score(self, text: Text) -> float:
+        return self.score_text(window(text.norm.text))
+
+    def score_text(self, norm_text: str) -> float:
+        """The classifier's probability that `norm_text` (already normalized) is a harmful request."""
         if self.model is None:
             return 0.0
-        return float(self.model.predict_proba([window(text.norm.text)])[0][1])
+        return float(self.model.predict_proba([norm_text])[0][1])
 
     def scan(self, text: Text) -> list[Finding]:
         assert isinstance(self.config, HarmConfig)
         wanted = set(self.config.categories) if self.config.categories else None
         norm = text.norm
+        # a shape only counts in a sentence that asks for something: look nowhere else (and save the time)
+        asking = asking_sentences(norm.text)
         out: list[Finding] = []
         for category, rx in _COMPILED:
             if wanted is not None and category not in wanted:
                 continue
-            for m in rx.finditer(norm.text):
-                start, end = norm.raw(m.start()), norm.raw(m.end() - 1) + 1
-                cue = intent_of(sentence_at(text.raw, start, end))
-                if cue is not None:
+            for s, e in asking:
+                m = rx.search(norm.text, s, e)
+                if m:
+                    start, end = norm.raw(m.start()), norm.raw(m.end() - 1) + 1
+                    cue = intent_of(norm.text[s:e])
                     out.append(Finding(category, start, end, reason=f"{category} request '{m.group()}' with intent '{cue}'"))
                     break
+            if out:
+                break
         if not out and self.model is not None:
-            p = self.score(text)
+            sample = norm.text if len(norm.text) <= CLASSIFIED_CHARS else \
+                " ".join(norm.text[s:e] for s, e in asking)[:CLASSIFIED_CHARS]
+            p = self.score_text(sample) if sample.strip() else 0.0
             if p >= self.threshold:
                 out.append(Finding("harmful_request", 0, len(text.raw), reason=f"classifier p={p:.2f}", score=p))
         return out

@@ -6,7 +6,8 @@
 - Classifier: TF-IDF over character 2-4-grams and logistic regression (scikit-learn), trained on first use
   (about a tenth of a second) from the project's own bilingual examples in `guard/banks/injection.jsonl`,
   offline on CPU; nothing is downloaded. It reads the head and the tail of a long text (where
-  instructions to the model sit) so that its cost does not grow with the prompt.
+  instructions to the model sit) so that its cost does not grow with the prompt, and only a text that
+  mentions instructions, rules, roles or limits at all (`CUE_WORDS`): an injection has to.
 A text is reported when a heuristic fires or the classifier's probability reaches `threshold`.
 """
 
@@ -50,7 +51,34 @@ HEURISTICS: list[tuple[str, str]] = [
     ("jailbreak", r"(?:解除|关闭|取消|绕过|突破)(?:你的|所有的?|全部)?(?:安全|内容)?(?:限制|过滤|审查|防护|安全策略)"),
 ]
 _COMPILED = [(cat, re.compile(p, re.IGNORECASE | re.DOTALL)) for cat, p in HEURISTICS]
-HEAD, TAIL = 600, 300
+CUE_WORDS = (
+    "instruction", "prompt", "rule", "guideline", "policy", "policies", "system", "ignore", "disregard", "forget",
+    "override", "bypass", "pretend", "role", "act as", "you are", "from now on", "mode", "jailbr", "dan ", "restrict",
+    "filter", "censor", "obey", "comply", "refus", "developer", "admin", "configuration", "reveal", "repeat",
+    "verbatim", "<|", "[inst", "<<sys", "###",
+    "指令", "指示", "提示", "规则", "设定", "要求", "政策", "限制", "约束", "过滤", "审查", "忽略", "无视", "忘记", "忘掉",
+    "覆盖", "扮演", "假装", "你现在", "从现在", "模式", "越狱", "管理员", "开发者", "系统", "配置", "泄露", "原样", "逐字",
+    "拒绝", "服从", "听我的", "作废")
+
+
+@lru_cache(maxsize=1)
+def _cue_automaton() -> Any:
+    import ahocorasick
+
+    auto: Any = ahocorasick.Automaton()
+    for w in CUE_WORDS:
+        auto.add_word(w, w)
+    auto.make_automaton()
+    return auto
+
+
+def has_cue(norm_text: str) -> bool:
+    """Whether a (normalized, lower-case) text names instructions, rules, roles or limits at all: every
+    heuristic and every injection does. One Aho-Corasick pass, so ordinary prompts cost next to nothing."""
+    return next(_cue_automaton().iter(norm_text), None) is not None
+
+
+HEAD, TAIL = 400, 200
 
 
 @lru_cache(maxsize=1)
@@ -93,10 +121,15 @@ class Injection(Scanner):
     def score(self, text: Text) -> float:
         if self.model is None:
             return 0.0
-        return float(self.model.predict_proba([window(text.norm.text)])[0][1])
+        sample = window(text.norm.text)
+        if not has_cue(sample):
+            return 0.0
+        return float(self.model.predict_proba([sample])[0][1])
 
     def scan(self, text: Text) -> list[Finding]:
         norm = text.norm
+        if not has_cue(norm.text):  # every heuristic and every injection names one of the cues
+            return []
         for category, rx in _COMPILED:
             m = rx.search(norm.text)
             if m:

@@ -11,6 +11,7 @@ The cues are general request markers of each language, not phrases of any test b
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 INTENT_ZH = re.compile(
     "教我|教教我|帮我|帮忙|给我|替我|请写|写一|写个|写篇|写段|写几|起草|编一|编个|造个谣|设计|策划|号召|煽动|鼓动|串联|宣扬|"
@@ -61,3 +62,22 @@ def intent_of(sentence: str) -> str | None:
         if m:
             return m.group()
     return None
+
+
+def asking_sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of `text` that hold an intent cue and no purpose cue (in text order).
+    Each cue list is one pass over the whole text; sentences are then looked up by position."""
+    low = text.lower()
+    intents = [m.start() for rx in (INTENT_ZH, INTENT_EN) for m in rx.finditer(low)]
+    if not intents:
+        return []
+    ends = [m.end() for m in _SENTENCE_END.finditer(low)]
+    if not ends or ends[-1] != len(low):
+        ends.append(len(low))
+    purposes = {bisect_right(ends, m.start()) for rx in (PURPOSE_ZH, PURPOSE_EN) for m in rx.finditer(low)}
+    out = []
+    for k in sorted({bisect_right(ends, i) for i in intents} - purposes):
+        start = ends[k - 1] if k > 0 else 0
+        if ends[k] - start >= 2:
+            out.append((start, ends[k]))
+    return out

@@ -19,8 +19,8 @@ from luban.guard.verdict import Finding
 PATTERNS: dict[str, str] = {
     "private_key": r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
     "aws_access_key": r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b",
-    "openai_key": r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}\b",
     "anthropic_key": r"\bsk-ant-[A-Za-z0-9_\-]{20,}\b",
+    "openai_key": r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}\b",
     "github_token": r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})\b",
     "gitlab_token": r"\bglpat-[A-Za-z0-9_\-]{20}\b",
     "slack_token": r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b",
@@ -30,15 +30,24 @@ PATTERNS: dict[str, str] = {
     "tencent_secret_id": r"\bAKID[A-Za-z0-9]{32}\b",
     "huggingface_token": r"\bhf_[A-Za-z]{34}\b",
     "jwt": r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\b",
-    "url_password": r"\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:([^\s:/@]{3,})@",
+    "url_password": r"\b[a-z][a-z0-9+.\-]*://[^\s:/@]+:(?P<url_password_value>[^\s:/@]{3,})@",
     "bearer_token": r"\bBearer\s+[A-Za-z0-9_\-.=]{20,}",
-    "assigned_secret": r"(?i)\b(?:api[_-]?key|secret(?:[_-]?key)?|access[_-]?token|auth[_-]?token|password|passwd|pwd)\b"
-                       r"[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9_\-+/=.!@#$%^&*]{8,})",
+    "assigned_secret": r"\b(?i:api[_-]?key|secret(?:[_-]?key)?|access[_-]?token|auth[_-]?token|password|passwd|pwd)\b"
+                       r"[\"']?\s*[:=]\s*[\"']?(?P<assigned_secret_value>[A-Za-z0-9_\-+/=.!@#$%^&*]{8,})",
 }
+# One pass over the text: every pattern in one alternation, named by its group; a pattern's own group 1
+# (the secret inside an assignment or a URL) becomes `<name>_value`.
 _COMPILED = {name: re.compile(p) for name, p in PATTERNS.items()}
-# Cheap pre-check: every pattern above contains one of these; text without any skips the regexes.
-_CUES = re.compile(r"PRIVATE KEY|AKIA|ASIA|ABIA|ACCA|sk-|gh[pousr]_|github_pat_|glpat-|xox|AIza|_live_|_test_|LTAI|"
-                   r"AKID|hf_|eyJ|://|Bearer|(?i:api.?key|secret|token|passw|pwd)")
+# A literal that every match of the pattern contains: a pattern runs only on text that holds its cue
+# (substring tests are far cheaper than regexes; most text holds no cue at all).
+CUES: dict[str, tuple[str, ...]] = {
+    "private_key": ("PRIVATE KEY",), "aws_access_key": ("AKIA", "ASIA", "ABIA", "ACCA"), "openai_key": ("sk-",),
+    "anthropic_key": ("sk-ant-",), "github_token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "gitlab_token": ("glpat-",), "slack_token": ("xox",), "google_api_key": ("AIza",), "stripe_key": ("_live_", "_test_"),
+    "alibaba_access_key": ("LTAI",), "tencent_secret_id": ("AKID",), "huggingface_token": ("hf_",), "jwt": ("eyJ",),
+    "url_password": ("://",), "bearer_token": ("Bearer",),
+}
+ASSIGNED_CUES = ("key", "secret", "token", "passw", "pwd")
 
 
 def entropy(s: str) -> float:
@@ -57,15 +66,23 @@ class Secrets(Scanner):
     Config: ClassVar[type[ScannerConfig]] = SecretsConfig
 
     def scan(self, text: Text) -> list[Finding]:
-        raw = text.raw
-        if not _CUES.search(raw):
-            return []
         assert isinstance(self.config, SecretsConfig)
-        out = []
+        raw = text.raw
+        out: list[Finding] = []
+        taken: list[tuple[int, int]] = []
         for name, rx in _COMPILED.items():
+            cues = CUES.get(name)
+            if cues is not None and not any(c in raw for c in cues):
+                continue
+            if cues is None and not any(c in raw.lower() for c in ASSIGNED_CUES):
+                continue
+            value = f"{name}_value"
             for m in rx.finditer(raw):
-                start, end = (m.start(1), m.end(1)) if rx.groups else m.span()
-                if name == "assigned_secret" and entropy(m.group(1)) < self.config.min_entropy:
+                start, end = m.span(value) if value in rx.groupindex and m.group(value) else m.span()
+                if any(start < e and s < end for s, e in taken):  # `sk-ant-...` is not also an OpenAI key
                     continue
+                if name == "assigned_secret" and entropy(raw[start:end]) < self.config.min_entropy:
+                    continue
+                taken.append((start, end))
                 out.append(Finding("secrets", start, end, reason=name, replacement="[SECRET]"))
         return out
