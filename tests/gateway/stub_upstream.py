@@ -8,7 +8,8 @@ It stands in for the commercial APIs that cannot exist here. The model name asks
 - `slow`: waits `--slow` seconds before answering;
 - `fail500`, `busy503`: that status with OpenAI's error object;
 - `tool`: a streamed tool call (not cacheable from a stream);
-- `slowstream`: a stream whose pieces come one second apart.
+- `slowstream`: a stream whose pieces come one second apart;
+- `errorevent`: a stream that ends with the upstream's own error event (as a draining engine does).
 GET /stats gives the number of calls and the last request body; POST /stats/reset clears them.
 Run: python stub_upstream.py --port 9001 --name up-a
 """
@@ -137,6 +138,12 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         for j, piece in enumerate(pieces):
             if model == "drop" and j == 2:
                 raise RuntimeError("dropping the stream on purpose")
+            if model == "errorevent" and j == 2:
+                await event({"error": {"message": "cut by the drain timeout", "type": "server_error",
+                                       "code": "server_shutting_down"}})
+                await event(b"[DONE]")
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
             if model == "tool" and route == "chat":
                 delta: dict[str, Any] = {"tool_calls": [{"index": 0, "id": "call_1", "type": "function",
                                                          "function": {"name": "f", "arguments": "{}"}}]}

@@ -5,6 +5,7 @@ limit with Retry-After, budget), 504 (upstream timeout), 502 (garbage, dropped),
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,6 +53,7 @@ def env(module_tmp: Path) -> Iterator[dict[str, Any]]:
             "chat": {"aliases": ["gpt-4o-mini"], "upstreams": [{"upstream": "a", "model": "echo"}]},
             "other": {"upstreams": [{"upstream": "b", "model": "echo"}]},
             "slowstream": {"upstreams": [{"upstream": "b", "model": "slowstream"}]},
+            "errorevent": {"upstreams": [{"upstream": "b", "model": "errorevent"}]},
             "slow": {"upstreams": [{"upstream": "a_slow", "model": "slow"}]},
             "garbage": {"upstreams": [{"upstream": "a_garbage", "model": "garbage"}]},
             "drop": {"upstreams": [{"upstream": "b_drop", "model": "drop"}]},
@@ -292,3 +294,13 @@ def test_a_body_over_the_limit_is_413(env: dict[str, Any]) -> None:
     with pytest.raises(openai.APIStatusError, match="over 1 MiB") as err:
         client(env).chat.completions.create(model="chat", messages=big)
     assert err.value.status_code == 413
+
+
+def test_an_upstreams_own_error_event_reaches_the_client_unchanged(env: dict[str, Any]) -> None:
+    body = {"model": "errorevent", "messages": MSG, "stream": True}
+    h = {"Authorization": f"Bearer {env['keys']['all']}"}
+    with httpx.stream("POST", env["gw"].url + "/v1/chat/completions", json=body, headers=h, timeout=20) as r:
+        events = [ln[6:] for ln in r.iter_lines() if ln.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    assert json.loads(events[-2])["error"]["code"] == "server_shutting_down"
+    assert sum(e.startswith("{\"error\"") for e in events) == 1, events

@@ -379,9 +379,12 @@ class GatewayApp:
                     obj = orjson.loads(payload)
                     if type(obj) is not dict:
                         raise UpstreamError(dep.upstream.name, "bad_response", "sent an event that is not JSON")
-                    if "error" in obj:
-                        raise UpstreamError(dep.upstream.name, "bad_response",
-                                            f"sent an error mid-stream: {str(obj['error'])[:200]}")
+                    if "error" in obj:  # the upstream's own report (a drain timeout, a failure): passed on as is
+                        ctx.error = str(obj["error"])[:300]
+                        gw.metrics.upstream_error(dep.upstream.name, "error_event")
+                        finished = True
+                        out.append(b"data: " + payload + b"\n\n")
+                        continue
                     if obj.get("usage"):
                         _usage_into(ctx, obj["usage"])
                     if asm is not None:
