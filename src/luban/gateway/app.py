@@ -66,15 +66,19 @@ async def send_error(send: Send, err: GatewayError) -> None:
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:
-    body = b""
-    while True:
+    msg = await receive()
+    body: bytes = msg.get("body", b"")
+    if not msg.get("more_body", False) and len(body) <= limit:
+        return body  # the usual case: one message
+    parts, size = [body], len(body)
+    while msg.get("more_body", False) and size <= limit:
         msg = await receive()
-        body += msg.get("body", b"")
-        if len(body) > limit:
-            raise GatewayError(413, f"The request body is over {limit // (1 << 20)} MiB; send less (or raise "
-                               "limits.max_body_mb in gateway.yaml).")
-        if not msg.get("more_body", False):
-            return body
+        parts.append(msg.get("body", b""))
+        size += len(parts[-1])
+    if size > limit:
+        raise GatewayError(413, f"The request body is over {limit // (1 << 20)} MiB; send less (or raise "
+                           "limits.max_body_mb in gateway.yaml).")
+    return b"".join(parts)
 
 
 class GatewayApp:
