@@ -8,25 +8,18 @@
   prompt logprobs (`echo` with `logprobs`), which `luban serve` does not return yet: that test is marked
   xfail(strict), so it fails loudly the day the server gains them and the mark must go.
 
-The tiny model's random weights answer only newlines; a copy with larger random weights (seeded) answers varied
-tokens, so equal answers mean something.
+The model is `noisy_model_dir` (tests/evaluate/conftest.py), whose answers vary, so equal answers mean something.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from luban.evaluate.runner import evaluate
@@ -38,51 +31,6 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "eval"
 ENV = {**os.environ, "HF_DATASETS_OFFLINE": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-
-
-@pytest.fixture(scope="module")
-def noisy_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    out = tmp_path_factory.mktemp("noisy")
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() >= 2:
-                p.normal_(0, 0.2)
-    model.save_pretrained(out)
-    for f in tiny_model_dir.iterdir():
-        if f.is_file() and not (out / f.name).exists():
-            shutil.copy(f, out / f.name)
-    return out
-
-
-@pytest.fixture(scope="module")
-def served(noisy_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = tmp_path_factory.mktemp("srv") / "server.log"
-    proc = subprocess.Popen([sys.executable, "-c", "from luban.cli.serve import app; app(prog_name='luban')", "serve",
-                             str(noisy_model_dir), "--name", "tiny", "--port", str(port), "--log-level", "warning"],
-                            stdout=log.open("w"), stderr=subprocess.STDOUT, env={**ENV, "OMP_NUM_THREADS": "1"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        end = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, log.read_text()[-2000:]
-            assert time.monotonic() < end, "server not healthy in 180 s"
-            try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 def lm_eval(tmp_path: Path, model: str, model_args: str, task_dir: Path, task: str, *extra: str) -> dict[str, Any]:

@@ -135,3 +135,57 @@ def gates_command(
         results, stage = json.loads(file.read_text(encoding="utf-8")), art.manifest.producer.stage
     if not print_gates(parse_gate_options(gate), results, stage):
         raise typer.Exit(1)
+
+
+@app.command("compare")
+def compare_command(
+    models: list[str] = typer.Argument(..., help="NAME=MODEL (artifact or directory), or just MODEL"),
+    task: list[Path] = typer.Option(None, "--task", "-t", help="task YAML to score every model on"),
+    safety: list[str] = typer.Option(None, "--safety", help="NAME=REPORT: an evaluate.safety report of that model"),
+    name: str = typer.Option(None, "--name", "-n", help="name of the comparison report artifact"),
+    no_speed: bool = typer.Option(False, "--no-speed", help="skip load time, tokens/s, TTFT and peak memory"),
+    batch_size: int = typer.Option(16, "--batch-size", min=1),
+) -> None:
+    """Compare models side by side: quality, safety, file size, load time, tokens/s, TTFT, peak memory.
+
+    Writes a report artifact with report.html (charts and a table) and results.json.
+
+    Example: luban eval compare base=acme-base tuned=acme-chat -t examples/eval/generate_qa.yaml \\
+             --safety tuned=acme-safety --name acme-compare
+    """
+    from luban.core.artifact import artifact_parent
+    from luban.evaluate.compare import compare, local_candidate, write_comparison
+    from luban.models.loading import resolve_model_dir
+
+    ws = state.workspace()
+    reports = dict(_pair(s) for s in safety or [])
+    candidates, parents = [], []
+    pairs = [_pair(m) for m in models]
+    for label in reports:
+        if label not in {n for n, _ in pairs}:
+            raise UsageError(f"--safety names '{label}', which is not among the models", "use NAME=REPORT")
+    for label, ref in pairs:
+        path = resolve_model_dir(ref, ws)
+        info: dict[str, object] = {}
+        if ws.exists(ref):
+            art = ws.get(ref)
+            parents.append(artifact_parent(art, f"candidate:{label}"))
+            info = {"artifact": art.short_id}
+        sm = None
+        if label in reports:
+            rep = ws.get(reports[label])
+            parents.append(artifact_parent(rep, f"safety:{label}"))
+            sm = json.loads((rep.path / "results.json").read_text(encoding="utf-8")).get("metrics")
+        candidates.append(local_candidate(label, path, list(task or []), sm, not no_speed, batch_size, info))
+    report = compare(candidates)
+    art = write_comparison(ws, report, name, parents, {"tasks": [str(t) for t in task or []]})
+    table = Table("metric", *[c.name for c in candidates], box=None)
+    for m in report["metric_names"]:
+        table.add_row(m, *[f"{c.metrics()[m]:.4g}" if m in c.metrics() else "-" for c in candidates])
+    console.print(table)
+    console.print(f"report {art.name or art.short_id}: {art.path / 'report.html'}")
+
+
+def _pair(text: str) -> tuple[str, str]:
+    label, sep, ref = text.partition("=")
+    return (label, ref) if sep else (Path(text).name or text, text)
