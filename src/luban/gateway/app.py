@@ -6,7 +6,8 @@ that module exists); in embedded mode (`luban serve`) every other path goes to t
 
 Design choices:
 - No framework routing or request models on the hot path: a dict lookup on the path, the body parsed
-  once with orjson, the answer sent as bytes. Starlette's routing and pydantic validation cost more per
+  once with orjson (a request's parse and dump plus the answer's parse: 7 us, against 50 us with the
+  standard json module, measured here), the answer sent as bytes. Starlette's routing and pydantic validation cost more per
   request than everything else the gateway does (the engine behind validates the request anyway).
 - One `CallContext` per call; it reaches the hooks' `post_call` for refused calls too.
 - Non-streamed answers are read whole (they are small), checked, passed through the output hooks when there
