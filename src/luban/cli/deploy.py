@@ -42,8 +42,10 @@ def nginx(
     run_dir: str = typer.Option(None, "--run-dir", help="put pid, logs and temp files here (non-root nginx)"),
     out: Path = typer.Option(None, "--out", "-o", help="write here instead of stdout"),
 ) -> None:
-    """An nginx config balancing gateway replicas: keep-alive pool, no buffering for streams (SSE), long
-    read timeouts, and a retry on another replica when one fails before answering.
+    """An nginx config that balances gateway replicas.
+
+    Keep-alive connections to the replicas, no buffering for streams (SSE), long read timeouts, and a retry
+    on another replica when one fails before answering (never for /admin/ writes).
 
     Example: luban deploy nginx -s 10.0.0.11:8080 -s 10.0.0.12:8080 --listen 443 --tls-cert c.pem --tls-key k.pem -o /etc/nginx/nginx.conf
     """
@@ -84,8 +86,10 @@ def k8s(
                                            "put in the Secret (repeat; value from this shell when set)"),
     out: Path = typer.Option(None, "--out", "-o", help="write here instead of stdout"),
 ) -> None:
-    """Kubernetes manifests: gateway Deployment + HPA + Service, an engine (Luban or vLLM), Redis, PostgreSQL,
-    Secrets, probes on /health.
+    """Kubernetes manifests for gateway replicas, an engine, Redis and PostgreSQL.
+
+    The gateway's Deployment, HPA, PodDisruptionBudget and Service with probes on /health; a Luban engine or
+    vLLM on GPUs; Redis; PostgreSQL; Secrets (the database password, the providers' API keys).
 
     Example: luban deploy k8s --engine vllm --model Qwen/Qwen2.5-7B-Instruct --gpus 1 -o k8s.yaml && kubectl apply -f k8s.yaml
     """

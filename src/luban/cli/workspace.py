@@ -21,7 +21,7 @@ def _size(n: int) -> str:
     return f"{n:.1f} TB"
 
 
-def ls(kind: str = typer.Option(None, "--kind", "-k", help="dataset, model, report or run"),
+def ls(kind: str = typer.Option(None, "--kind", "-k", help="dataset, model, report, run or prompt"),
        as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
     """List artifacts in the workspace, oldest first.
 
