@@ -47,3 +47,13 @@ class BlockWord(BaseHook):
 
     async def pre_call(self, ctx: CallContext) -> None:
         ctx.response_headers["X-Test-Label"] = "checked"
+
+
+class Broken(BaseHook):
+    """A hook with a bug: a request that asks for it (`"luban": {"break": true}`) hits a KeyError."""
+
+    name = "broken"
+
+    async def pre_call(self, ctx: CallContext) -> None:
+        if (ctx.body.get("luban") or {}).get("break"):
+            raise KeyError("a bug in a hook")

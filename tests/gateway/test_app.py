@@ -65,7 +65,8 @@ def env(module_tmp: Path) -> Iterator[dict[str, Any]]:
         },
         "routing": {"retries": 2, "backoff": 0.01, "cooldown": {"failures": 2, "seconds": 60},
                     "health": {"interval": 0}},
-        "hooks": [{"use": "hooks_for_tests:TemplateHook"}, {"use": "hooks_for_tests:BlockWord"}],
+        "hooks": [{"use": "hooks_for_tests:TemplateHook"}, {"use": "hooks_for_tests:BlockWord"},
+                  {"use": "hooks_for_tests:Broken"}],
         "limits": {"max_body_mb": 1},
     }
     gw = start_gateway(module_tmp, config)
@@ -304,3 +305,9 @@ def test_an_upstreams_own_error_event_reaches_the_client_unchanged(env: dict[str
     assert events[-1] == "[DONE]"
     assert json.loads(events[-2])["error"]["code"] == "server_shutting_down"
     assert sum(e.startswith("{\"error\"") for e in events) == 1, events
+
+
+def test_a_bug_in_a_hook_is_a_500_in_openai_format_and_the_gateway_goes_on(env: dict[str, Any]) -> None:
+    with pytest.raises(openai.InternalServerError, match="request id"):
+        client(env).chat.completions.create(model="chat", messages=MSG, extra_body={"luban": {"break": True}})
+    assert client(env).chat.completions.create(model="chat", messages=MSG).choices[0].message.content

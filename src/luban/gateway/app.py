@@ -125,8 +125,8 @@ class GatewayApp:
                 cache_control = value
             elif name == b"x-luban-purpose":
                 purpose = value.decode("utf-8", "replace")
-            elif name == b"x-request-id":
-                rid = value.decode("latin-1")
+            elif name == b"x-request-id":  # nginx's or the client's, to correlate logs; bounded
+                rid = value[:128].decode("latin-1")
         client = scope.get("client")
         self._seq += 1
         ctx = CallContext(request_id=rid or f"{self._prefix}{self._seq:x}", route=route, body={},
@@ -187,13 +187,23 @@ class GatewayApp:
             if err.status in (401, 403, 429):
                 ctx.anomalies.append({401: "auth_failure", 403: "out_of_scope", 429: "limited"}[err.status])
             await send_error(send, err)
+        except Exception as err:  # a bug (ours or a hook's) is a 500 in OpenAI's format, logged, never a crash
+            log.exception("request %s failed", ctx.request_id)
+            ctx.status, ctx.error = 500, f"{type(err).__name__}: {err}"
+            with contextlib.suppress(Exception):  # fails when the answer had already started: nothing to add
+                await send_error(send, GatewayError(500, f"The gateway failed on this request ({type(err).__name__}"
+                                                    f"; request id {ctx.request_id}); retry, or ask an admin to "
+                                                    "check the gateway's log.", code="internal_error"))
         finally:
             ctx.latency_ms = (time.perf_counter() - started) * 1000.0
             if label == "-" and ctx.status == 200 and ctx.upstream_model:
                 label = ctx.upstream_model
             gw.metrics.request(route, label, ctx.status, ctx.latency_ms / 1000.0)
             if not hooks.empty:
-                await hooks.post_call(ctx)
+                try:
+                    await hooks.post_call(ctx)
+                except Exception:  # noqa: BLE001 - the answer has left; a hook's failure is logged, not raised
+                    log.exception("a post_call hook failed on request %s", ctx.request_id)
 
     def _authorize(self, key: KeyRecord, r: Route, asked: str) -> None:
         if key.role == "auditor":
