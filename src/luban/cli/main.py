@@ -96,6 +96,9 @@ def _mount_layers() -> None:
     from luban.cli import usage as usage_cli
 
     app.command("usage")(usage_cli.usage_command)
+    from luban.cli import guard as guard_cli
+
+    app.add_typer(guard_cli.app, name="guard")
 
 
 _mount_layers()
