@@ -161,3 +161,17 @@ def test_compare_costs_prices_the_same_tokens_everywhere() -> None:
     assert [r.cost for r in rows] == sorted(r.cost for r in rows)
     in_cny = {r.offering: r.cost for r in compare_costs(1_000_000, 1_000_000, catalog(), currency="CNY")}
     assert in_cny["openai/gpt-4o"] == pytest.approx(12.5 / 0.139)
+
+
+def test_old_per_call_rows_are_pruned_and_daily_totals_kept(sqlite_url: str) -> None:
+    store = UsageStore(sqlite_url)
+    old, new = time.time() - 40 * 86400, time.time()
+    store.write([UsageRecord.of(_ctx(0, ts=old)), UsageRecord.of(_ctx(1, ts=old)), UsageRecord.of(_ctx(2, ts=new))])
+    writer = UsageWriter(store, batch_size=10, flush_ms=20, keep_days=30)
+    writer.start()
+    _wait(lambda: len(store.recent()) == 1)
+    writer.stop()
+    assert store.recent()[0]["request_id"] == "r2"
+    assert sum(r["requests"] for r in store.summary(by=["day"])) == 3  # totals untouched
+    with pytest.raises(UsageError, match="keep_days must be positive"):
+        UsageHook(keep_days=0)

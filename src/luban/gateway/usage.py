@@ -171,6 +171,11 @@ class UsageStore:
         if conn.execute(daily_table.update().where(where).values(**increments)).rowcount == 0:
             conn.execute(daily_table.insert().values(**row))
 
+    def prune(self, before_ts: float) -> int:
+        """Delete the per-call rows older than `before_ts` (the daily totals stay); how many went."""
+        with self.engine.begin() as conn:
+            return int(conn.execute(requests_table.delete().where(requests_table.c.ts < before_ts)).rowcount or 0)
+
     # -- reading ----------------------------------------------------------------------------
     def summary(self, by: Iterable[str] = ("day",), since: date | str | None = None, until: date | str | None = None,
                 key: str | None = None, model: str | None = None) -> list[dict[str, Any]]:
@@ -236,8 +241,12 @@ class UsageWriter:
     """A bounded in-memory queue and the thread that writes it to a `UsageStore` in batches."""
 
     def __init__(self, store: UsageStore, batch_size: int = 500, flush_ms: float = 1000.0,
-                 max_backlog: int = 100_000, per_request: bool = True) -> None:
+                 max_backlog: int = 100_000, per_request: bool = True, keep_days: float | None = None,
+                 prune_every_s: float = 3600.0) -> None:
         self.store = store
+        self.keep_days = keep_days
+        self.prune_every_s = prune_every_s
+        self._pruned_at = 0.0
         self.batch_size = batch_size
         self.flush_s = flush_ms / 1000.0
         self.max_backlog = max_backlog
@@ -300,6 +309,20 @@ class UsageWriter:
                     break
             if self._stopping and (not self._queue or (deadline is not None and time.monotonic() > deadline)):
                 return
+            if self.keep_days is not None and time.monotonic() - self._pruned_at >= self.prune_every_s:
+                self._prune()
+
+    def _prune(self) -> None:
+        """Per-call rows older than `keep_days` go (a spend table that only grows is what slows reports)."""
+        assert self.keep_days is not None
+        self._pruned_at = time.monotonic()
+        try:
+            gone = self.store.prune(time.time() - self.keep_days * 86400)
+        except Exception as err:  # noqa: BLE001 - the next round tries again
+            log.warning("usage: pruning per-call rows failed (%s)", str(err).splitlines()[0][:200])
+            return
+        if gone:
+            log.info("usage: pruned %d per-call rows older than %g days", gone, self.keep_days)
 
     def _flush_once(self) -> bool:
         batch: list[UsageRecord] = []
@@ -339,19 +362,24 @@ class UsageHook(BaseHook):
 
     url: SQLAlchemy URL (default: the gateway's database); batch_size (500); flush_ms (1000);
     max_backlog (100000 records held in memory while the database is down); per_request (true: keep one
-    row per call as well as the daily totals).
+    row per call as well as the daily totals); keep_days (90: per-call rows older than this are deleted,
+    hourly; the daily totals are kept; null keeps every row).
     """
 
     name = "usage"
 
     def __init__(self, url: str | None = None, batch_size: int = 500, flush_ms: float = 1000.0,
-                 max_backlog: int = 100_000, per_request: bool = True) -> None:
+                 max_backlog: int = 100_000, per_request: bool = True, keep_days: float | None = 90) -> None:
+        if keep_days is not None and keep_days <= 0:
+            raise UsageError(f"usage hook: keep_days must be positive, got {keep_days}",
+                             "leave it out for 90 days, or set null to keep every per-call row")
         if batch_size < 1 or flush_ms <= 0 or max_backlog < batch_size:
             raise UsageError("usage hook: batch_size >= 1, flush_ms > 0 and max_backlog >= batch_size are needed",
                              f"got batch_size={batch_size}, flush_ms={flush_ms}, max_backlog={max_backlog}")
         self.url = url
         self.batch_size, self.flush_ms, self.max_backlog, self.per_request = (batch_size, flush_ms, max_backlog,
                                                                               per_request)
+        self.keep_days = keep_days
         self.writer: UsageWriter | None = None
 
     async def start(self, env: HookEnv) -> None:
@@ -361,7 +389,8 @@ class UsageHook(BaseHook):
                         "usage hook's url)")
             return
         store = await asyncio.to_thread(UsageStore, url)
-        self.writer = UsageWriter(store, self.batch_size, self.flush_ms, self.max_backlog, self.per_request)
+        self.writer = UsageWriter(store, self.batch_size, self.flush_ms, self.max_backlog, self.per_request,
+                                  self.keep_days)
         self.writer.start()
 
     async def stop(self) -> None:
