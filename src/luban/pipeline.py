@@ -188,7 +188,7 @@ def _check_gates(entry: StageEntry, art: Artifact, ignore: bool) -> list[GateRes
                          "put `gates:` on an evaluate.* stage")
     results = check_gates(entry.gates, json.loads(path.read_text(encoding="utf-8")), entry.use)
     if not ignore:
-        raise_on_failure(results, "metrics missed")
+        raise_on_failure(results)
     return results
 
 

@@ -135,9 +135,9 @@ def check_gates(gates: dict[str, str | float | int] | list[Gate], results: dict[
     return out
 
 
-def raise_on_failure(results: list[GateResult], where: str) -> None:
+def raise_on_failure(results: list[GateResult], where: str = "") -> None:
     """GateFailed naming every missed gate and by how much."""
     missed = [r for r in results if not r.passed]
     if missed:
-        raise GateFailed(f"{where}: gate failed: " + "; ".join(r.describe() for r in missed),
+        raise GateFailed(f"{where + ': ' if where else ''}gate failed: " + "; ".join(r.describe() for r in missed),
                          "improve the model or change the gate; `luban run --ignore-gates` goes on and records it")
