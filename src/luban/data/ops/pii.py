@@ -1,12 +1,16 @@
 """PII desensitization over records, using the guard layer's detectors (the same code guards the
 gateway). Actions: `mask` (each character -> '*', length kept), `tag` (span -> `[CN_MOBILE]`),
-`drop` (the record goes to `rejected` with the PII types found). Counts per type land in the stats."""
+`drop` (the record goes to `rejected` with the PII types found). Counts per type land in the stats.
+`policy: NAME` takes the detector types from that guard policy's `pii` scanner (the same YAML that guards
+the gateway), so one list of types governs both."""
 
 from __future__ import annotations
 
 from luban.data import records as R
 from luban.data.ops.base import Batch, Filter
 from luban.guard.detectors import load, redact, scan
+from luban.guard.policy import get_policy
+from luban.guard.scanners.pii import PII as PIIScanner
 
 ACTIONS = ("mask", "tag", "drop")
 
@@ -16,12 +20,19 @@ class PII(Filter):
 
     name = "pii"
 
-    def __init__(self, action: str = "mask", types: list[str] | None = None) -> None:
+    def __init__(self, action: str = "mask", types: list[str] | None = None, policy: str | None = None) -> None:
         super().__init__()
         if action not in ACTIONS:
             raise ValueError(f"action must be one of {', '.join(ACTIONS)}, got '{action}'")
         self.action = action
-        self.detectors = load(types)
+        if policy:
+            pol = get_policy(policy)
+            scanners = [s for s in pol.input + pol.output if isinstance(s, PIIScanner)]
+            if not scanners:
+                raise ValueError(f"guard policy '{policy}' has no pii scanner to take the types from")
+            self.detectors = scanners[0].detectors
+        else:
+            self.detectors = load(types)
 
     def process(self, batch: Batch) -> tuple[Batch, Batch]:
         verdicts: list[bool | tuple[bool, str]] = []
