@@ -19,6 +19,7 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,9 @@ class AuditLog:
     """Appends records to the chain `chain` of `store`. Use as a context manager or call `close()`."""
 
     def __init__(self, store: AuditStore, folder: Path, chain: str, batch: int = 2000,
-                 checkpoint_every: float = 60.0, signer: Signer | None = None) -> None:
+                 checkpoint_every: float = 60.0, signer: Signer | None = None, linger: float = 0.005) -> None:
         self.store = store
+        self.linger = linger
         self.chain = chain
         self.batch = batch
         self.checkpoint_every = checkpoint_every
@@ -57,11 +59,15 @@ class AuditLog:
 
     def append(self, record: dict[str, Any]) -> Future[int]:
         """Queue `record` (a flat JSON-able dict with at least `ts` and `kind`); the future gives its seq."""
-        record.setdefault("ts", time.time())
-        record.setdefault("kind", "event")
         fut: Future[int] = Future()
         self._queue.put((record, fut))
         return fut
+
+    def append_later(self, build: Callable[[], dict[str, Any]]) -> None:
+        """Queue a record that the writer thread builds by calling `build()`: the caller pays for a queue
+        put only (the gateway's hook hands over its call context this way). Nothing to wait on; `flush`
+        and `close` still cover it."""
+        self._queue.put((build, None))
 
     def flush(self) -> None:
         """Block until every record queued so far is committed."""
@@ -86,6 +92,8 @@ class AuditLog:
         stop = False
         while not stop:
             items = [self._queue.get()]
+            if self.linger and self._queue.qsize() < self.batch // 4:
+                time.sleep(self.linger)  # group commit: gather what arrives meanwhile, wake less often
             while len(items) < self.batch:
                 try:
                     items.append(self._queue.get_nowait())
@@ -105,6 +113,14 @@ class AuditLog:
             if record is None:  # a flush marker
                 done.append((fut, 0))
                 continue
+            if callable(record):
+                try:
+                    record = record()
+                except Exception:  # noqa: BLE001 - a record that cannot be built is logged, not lost silently
+                    log.exception("audit record could not be built; recording the failure instead")
+                    record = {"ts": time.time(), "kind": "event", "action": "error", "error": "record build failed"}
+            record.setdefault("ts", time.time())
+            record.setdefault("kind", "event")
             seq += 1
             body = canonical(record)
             digest = chain_hash(prev, body)
@@ -122,13 +138,15 @@ class AuditLog:
                 log.warning("audit store write failed (%s); retrying in %.2f s", err.__class__.__name__, delay)
                 if final and self.failures > 50:
                     for fut, _ in done:
-                        fut.set_exception(err)
+                        if fut is not None:
+                            fut.set_exception(err)
                     return
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
         self._seq, self._prev = seq, prev
         for fut, s in done:
-            fut.set_result(s)
+            if fut is not None:
+                fut.set_result(s)
 
     def _checkpoint(self) -> None:
         self._last_checkpoint = time.monotonic()

@@ -7,9 +7,10 @@ gateway.yaml:
         with: {text: hash, durable: false, burst_per_second: 50}
 
 Design choices:
-- `post_call` builds a flat record from the `CallContext` and hands it to `AuditLog.append`, which only
-  queues it: the writer thread hashes and commits in batches. With `durable: true` the handler also waits
-  for the commit (the client already has its answer; only the handler's task waits).
+- `post_call` only queues the finished `CallContext`: the writer thread builds the flat record from it,
+  hashes and commits in batches, so a request pays for a queue put (the burst counter is touched by that
+  thread alone). With `durable: true` the record is built at once and the handler waits for the commit
+  (the client already has its answer; only the handler's task waits).
 - Prompts and answers: `text: none` (default is `hash`) keeps neither; `hash` keeps their SHA-256 (proof
   of what was said, without the words); `mask` keeps them with personal information masked by the guard's
   detectors. Answers are collected from `on_chunk` only when text is kept, so the default costs nothing.
@@ -26,6 +27,7 @@ import asyncio
 import hashlib
 import os
 from collections import deque
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +80,10 @@ class AuditHook(BaseHook):
     async def post_call(self, ctx: CallContext) -> None:
         if self.log is None:
             return
-        fut = self.log.append(self.record(ctx))
         if self.durable:
-            await asyncio.wrap_future(fut)
+            await asyncio.wrap_future(self.log.append(self.record(ctx)))
+        else:  # the writer thread builds the record: the request pays for a queue put
+            self.log.append_later(partial(self.record, ctx))
 
     def record(self, ctx: CallContext) -> dict[str, Any]:
         verdicts = [{"action": v.action, "scanner": v.scanner, "category": v.category, "reason": v.reason,
