@@ -287,7 +287,7 @@ def test_stream_chunks_reach_the_client_as_the_upstream_sends_them(env: dict[str
         if c.choices and c.choices[0].delta.content:
             arrivals.append(time.monotonic() - started)
     # pieces come one second apart; the hook holds back at most 8 characters, never the whole answer
-    assert len(arrivals) >= 2 and arrivals[0] < 1.5 and arrivals[-1] - arrivals[0] > 0.8
+    assert len(arrivals) >= 2 and arrivals[0] < 2.5 and arrivals[-1] - arrivals[0] > 0.8  # not all at the end
 
 
 def test_a_body_over_the_limit_is_413(env: dict[str, Any]) -> None:
