@@ -1,0 +1,82 @@
+"""The evaluate.tasks stage and `luban eval run`: reports, lineage, perplexity on a dataset artifact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from luban.cli.main import main
+from luban.core.errors import UsageError
+from luban.core.hashing import sha256_file
+from luban.core.shards import write_splits
+from luban.core.workspace import Workspace
+from luban.evaluate.tasks_stage import TasksEvalConfig, evaluate_tasks
+from luban.models.loading import ImportConfig, import_stage
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "eval"
+
+
+def test_perplexity_on_a_dataset_artifact_and_lineage(ws: Workspace, tiny_model_dir: Path, tmp_path: Path) -> None:
+    model = import_stage(ImportConfig(path=str(tiny_model_dir)), ws, name="base")
+    with ws.create("dataset", "corpus", "test.fixture") as p:
+        write_splits(p.path, {"train": pa.Table.from_pylist([{"text": "训练集的文本。"}] * 3),
+                              "test": pa.Table.from_pylist([{"text": "The X100 has a 2 year warranty."},
+                                                            {"text": "保修期为两年。"}])})
+    assert p.result is not None
+    task = tmp_path / "ppl.yaml"
+    task.write_text("task: heldout\nkind: perplexity\n", encoding="utf-8")
+    cfg = TasksEvalConfig(tasks=[str(task), str(EXAMPLES / "mc_ceval.yaml")])
+    art = evaluate_tasks(cfg, ws, {"model": model, "data": p.result}, "eval")
+    results = json.loads((art.path / "results.json").read_text())
+    assert results["tasks"]["heldout"]["n"] == 2  # the test split, not train
+    assert results["metrics"]["heldout.perplexity"] > 1 and "acme_mc_zh.acc" in results["metrics"]
+    assert results["target"] == {"name": "base", "id": model.id}
+    roles = {pa_.role: pa_ for pa_ in art.manifest.parents}
+    assert roles["model"].id == model.id and roles["data"].id == p.result.id
+    assert roles["task:acme_mc_zh"].sha256 == sha256_file(EXAMPLES / "mc_ceval.yaml")
+    assert roles["data:acme_mc_zh"].sha256 == sha256_file(EXAMPLES / "ceval_sample.csv")
+    page = (art.path / "report.html").read_text()
+    assert "heldout" in page and "data:image/png;base64," in page and "X100扫地机器人的保修期是多久？" in page
+    assert art.manifest.stats["metrics"] == results["metrics"]
+
+
+def test_the_stage_needs_a_model_or_an_endpoint(ws: Workspace) -> None:
+    with pytest.raises(UsageError, match="needs exactly one of an input `model` or `endpoint:`"):
+        evaluate_tasks(TasksEvalConfig(tasks=[str(EXAMPLES / "generate_qa.yaml")]), ws, {})
+
+
+def test_a_bad_task_fails_before_the_model_loads(ws: Workspace, tmp_path: Path) -> None:
+    (tmp_path / "mc.jsonl").write_text('{"question": "?", "choices": ["a", "b"], "answer": "C"}\n')
+    (tmp_path / "mc.yaml").write_text("task: mc\nkind: multiple_choice\ndata: mc.jsonl\n")
+    not_a_model = tmp_path / "empty"
+    not_a_model.mkdir()
+    with pytest.raises(UsageError, match="answer 'C' is not among its 2 choices"):
+        evaluate_tasks(TasksEvalConfig(tasks=[str(tmp_path / "mc.yaml")]), ws,
+                       {"model": _FakeModel(not_a_model)})  # type: ignore[dict-item]
+
+
+class _FakeModel:
+    """Only a path: the stage must fail on the task before it ever reads the model."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+
+def test_luban_eval_run_on_a_model_directory(tiny_model_dir: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exit_:
+        main(["-w", str(tmp_path / "ws"), "eval", "run", str(EXAMPLES / "mc_mmlu.yaml"), "-m", str(tiny_model_dir),
+              "--out", str(out), "-g", "acme_mc_en.acc>=0", "-g", "acme_mc_en.acc_norm>=1.5"])
+    captured = capsys.readouterr()
+    assert exit_.value.code == 1  # the second gate cannot pass
+    assert "pass acme_mc_en.acc = " in captured.out and "FAIL acme_mc_en.acc_norm = " in captured.out
+    assert "needs >= 1.5: missed by" in captured.out
+    assert set(json.loads((out / "results.json").read_text())["metrics"]) == {"acme_mc_en.acc", "acme_mc_en.acc_norm"}
+    with pytest.raises(SystemExit) as exit_:
+        main(["-w", str(tmp_path / "ws"), "eval", "gates", str(out / "results.json"), "-g", "latency_p50_ms<=50"])
+    assert exit_.value.code == 2
+    assert "gate on 'latency_p50_ms': the report has no such metric" in capsys.readouterr().err
