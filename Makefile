@@ -57,7 +57,8 @@ labelstudio: .venv-ls/bin/label-studio
 .venv-ls/bin/label-studio:
 	$(PYTHON) -m venv .venv-ls
 	.venv-ls/bin/python -m pip install -q --upgrade pip
-	.venv-ls/bin/python -m pip install -q 'label-studio==1.23.2'
+	@# sentry-sdk 3 drops an option label-studio 1.23.2 passes at start-up (TypeError: send_default_pii)
+	.venv-ls/bin/python -m pip install -q 'label-studio==1.23.2' 'sentry-sdk>=2.16,<3'
 
 # The serving image from the Dockerfile, built with podman where Docker Hub and download.pytorch.org are out of
 # reach (base from debootstrap, a local CPU torch wheel; needs root, podman and debootstrap). Opt-in, not part
