@@ -62,3 +62,22 @@ def test_a_price_in_a_currency_without_a_rate_stops_the_gateway_at_start() -> No
         Gateway(cfg)
     cfg.limits.exchange_rates["EUR"] = 1.08
     assert Gateway(cfg).cfg.limits.currency == "USD"
+
+
+def test_cost_of_a_call_on_each_kind_of_upstream() -> None:
+    from luban.gateway.config import load_gateway_config
+    from luban.gateway.service import Gateway
+
+    cfg = load_gateway_config(data={
+        "upstreams": {"gpu": {"url": "http://x/v1", "gpu_hour_cost": 3.6, "gpus": 2, "tokens_per_second": 1000},
+                      "ds": {"provider": "deepseek", "api_key_env": "HOME"},
+                      "own": {"url": "http://y/v1", "price": {"input": 1.0, "output": 3.0}},
+                      "free": {"url": "http://z/v1"}},
+        "models": {"m": {"upstreams": [{"upstream": "gpu"}, {"upstream": "ds", "model": "deepseek-chat"},
+                                       {"upstream": "own"}, {"upstream": "free"}]}}})
+    gw = Gateway(cfg)
+    gpu, ds, own, free = gw.router.routes["m"].deployments
+    assert gw.cost(gpu, 500_000, 500_000) == pytest.approx(2.0)  # 3.6 x 2 GPUs / 3600 s / 1000 tok/s = 2 per 1M
+    assert gw.cost(ds, 1_000_000, 1_000_000) == pytest.approx(10.0 * catalog().exchange_rates["CNY"])
+    assert gw.cost(own, 1_000_000, 1_000_000) == pytest.approx(4.0)
+    assert gw.cost(free, 1_000_000, 1_000_000) == 0.0
