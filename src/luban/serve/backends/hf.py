@@ -8,7 +8,7 @@ Design choices:
 - `count_tokens` and the engine use the same `encode`, so `usage.prompt_tokens` is exactly what the
   model saw. BOS is added only when the tokenizer has one and the text does not start with it
   (chat templates usually write it themselves).
-- Options (from `ModelSpec.options`): device, dtype, max_batch, max_queue, threads.
+- Options (from `ModelSpec.options`): device, dtype, max_batch, max_queue, threads, kv_memory (bytes).
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ class HFBackend(Backend):
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else eos[0]
         self.engine = Engine(model, eos, ctx, vocab, self._token_text,
                              max_batch=int(opts.get("max_batch", 32)), max_queue=int(opts.get("max_queue", 256)),
-                             pad_id=pad, peft=bool(self.spec.adapters), adaptive_threads=not opts.get("threads"))
+                             pad_id=pad, peft=bool(self.spec.adapters), adaptive_threads=not opts.get("threads"),
+                             memory_budget=int(opts["kv_memory"]) if opts.get("kv_memory") else None)
         self.engine.start()
         self.capabilities = Capabilities(context_length=ctx, embeddings=True, logprobs=True, constrained=True,
                                          adapters=tuple(self.spec.adapters), vocab_size=vocab)

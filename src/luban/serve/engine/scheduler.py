@@ -9,7 +9,18 @@ Design choices:
 - The waiting queue is bounded: `submit` raises `QueueFull` (the app answers 429 + Retry-After).
 - LoRA: with a peft model, each forward passes `adapter_names` (one per row; "__base__" for none),
   so requests for different adapters and for the base share the same batch and the same weights.
-- An exception in a forward fails the sequences in that batch, not the engine.
+- An exception in a forward fails the sequences in that batch (each gets its own error, so one traceback
+  is not shared and grown by every request that re-raises it), not the engine: the next step starts from
+  an empty batch and the waiting requests are served.
+- Memory (`memory_budget`, bytes for KV caches and prefill scores): a sequence whose prompt and
+  `max_tokens` alone would need more is refused at submit (`RequestTooLarge`, a 400), and admission stops
+  while the running rows' reservations would pass it, so concurrent long requests wait instead of taking
+  the process down. Default: half the memory available when the engine starts (CUDA: 90% of free).
+- Prefill shapes are bounded (`prefill_groups`, `width_bucket`): rows go in power-of-two groups and the
+  left-padded width is rounded up (at most 25%). On CPU in bfloat16 every distinct matmul shape gets a
+  oneDNN primitive (and ideep cache entry) of about 1 MB that stays cached, up to 1,024 of each; with prompts
+  of every length that was ~16 KB of RSS per request, growing for hours. The caches are also capped
+  (`KERNEL_CACHE`, unless set in the environment): decode needs a few entries per batch size.
 - `model` is a transformers causal LM, or anything called the same way that fills the cache's
   `BufferLayer`s (the ONNX Runtime backend's `OrtCausalLM`); then pass `num_layers` and `device`.
 - Sliding-window models (Mistral's `sliding_window`, Qwen2's `use_sliding_window`, `layer_types`
@@ -40,8 +51,10 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
+import psutil
 import torch
 
+from luban.core.errors import UsageError
 from luban.serve.backends.base import GenerationRequest, Occupancy, QueueFull, Step
 from luban.serve.constrain import apply_masks
 from luban.serve.engine import kv
@@ -49,13 +62,46 @@ from luban.serve.engine.detokenize import Detokenizer
 from luban.serve.engine.sequence import Sequence, finish_token
 from luban.serve.sampling import RowState, make_generator, sample
 
+KERNEL_CACHE = "256"  # oneDNN primitives and ideep cache entries kept (each env var's default is 1024)
+
+
+class RequestTooLarge(UsageError):
+    """A sequence that would need more memory than the engine's budget even when running alone."""
+
+
+def bound_kernel_caches() -> None:
+    """Cap oneDNN's primitive cache and ideep's LRU cache (CPU matmuls in bf16/fp16). Both read their
+    variable lazily, at the first such matmul, so this works after `import torch` but before a forward."""
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", KERNEL_CACHE)
+    os.environ.setdefault("LRU_CACHE_CAPACITY", KERNEL_CACHE)
+
+
+def width_bucket(width: int) -> int:
+    """A prefill width rounded up: to 16 tokens up to 128, then four steps per doubling (<= 25% padding)."""
+    step = 16 if width <= 128 else 1 << (width.bit_length() - 3)
+    return -(-width // step) * step
+
+
+def prefill_groups(seqs: list[Sequence]) -> list[list[Sequence]]:
+    """`seqs` in power-of-two groups, largest first (13 -> 8 + 4 + 1), so prefill row counts are few."""
+    groups, i = [], 0
+    while i < len(seqs):
+        size = 1 << ((len(seqs) - i).bit_length() - 1)
+        groups.append(seqs[i:i + size])
+        i += size
+    return groups
+
+
+def _fmt_bytes(n: float) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.1f} MB"
+
 
 class Engine:
     def __init__(self, model: Any, eos_ids: list[int], context_length: int, vocab_size: int,
                  token_text: Any, *, max_batch: int = 32, max_queue: int = 256,
                  max_prefill_tokens: int = 8192, pad_id: int = 0, peft: bool = False,
                  num_layers: int | None = None, device: torch.device | None = None,
-                 adaptive_threads: bool = False) -> None:
+                 adaptive_threads: bool = False, memory_budget: int | None = None) -> None:
         self.model, self.eos_ids = model, frozenset(eos_ids)
         self.context_length, self.vocab_size, self.token_text = context_length, vocab_size, token_text
         self.max_batch, self.max_queue, self.max_prefill_tokens = max_batch, max_queue, max_prefill_tokens
@@ -78,6 +124,33 @@ class Engine:
         self.stopped = False
         self.steps = 0
         self.thread = threading.Thread(target=self._loop, name="luban-engine", daemon=True)
+        if self.device.type == "cpu":
+            bound_kernel_caches()
+        self.kv_per_token, self.score_heads = self._geometry(model)
+        self.memory_budget = memory_budget if memory_budget is not None else self._default_budget()
+
+    def _geometry(self, model: Any) -> tuple[int, int]:
+        """(KV-cache bytes per token, attention heads); (0, 0) when the model does not say."""
+        try:
+            cfg = model.config.get_text_config()
+            heads = int(cfg.num_attention_heads)
+            kv_heads = int(getattr(cfg, "num_key_value_heads", None) or heads)
+            head_dim = int(getattr(cfg, "head_dim", None) or cfg.hidden_size // heads)
+            size = next(model.parameters()).element_size()
+        except (AttributeError, StopIteration, TypeError, ValueError):
+            return 0, 0
+        return 2 * self.num_layers * kv_heads * head_dim * size, heads
+
+    def _default_budget(self) -> int:
+        if self.device.type == "cuda":
+            return int(0.9 * torch.cuda.mem_get_info(self.device)[0])
+        return int(0.5 * psutil.virtual_memory().available)
+
+    def sequence_bytes(self, prompt_tokens: int, max_tokens: int) -> int:
+        """Memory one sequence may need: its KV cache at full length (x2: buffers grow by doubling and are
+        copied when rows join) plus the float32 attention scores of its prefill."""
+        width = width_bucket(prompt_tokens)
+        return 2 * self.kv_per_token * (width + max_tokens) + 4 * self.score_heads * width * width
 
     def start(self) -> None:
         self.thread.start()
@@ -92,7 +165,17 @@ class Engine:
             torch.set_num_threads(self.max_threads)  # torch's thread count is process-wide: give it back
 
     def submit(self, seq: Sequence) -> None:
+        """Queue `seq`; `QueueFull` (429) past `max_queue`, `RequestTooLarge` (400) past the memory budget."""
+        need = self.sequence_bytes(len(seq.prompt_ids), seq.request.params.max_tokens)
+        if self.kv_per_token and need > self.memory_budget:
+            raise RequestTooLarge(
+                f"this request needs about {_fmt_bytes(need)} of memory per choice for its KV cache "
+                f"({len(seq.prompt_ids)} prompt tokens + {seq.request.params.max_tokens} max_tokens), more than "
+                f"the {_fmt_bytes(self.memory_budget)} this server allows", "shorten the prompt or lower max_tokens")
+        seq.reserved = need
         with self.cond:
+            if len(self.waiting) >= self.max_queue:  # clients that left while waiting hold no place
+                self.waiting = deque(s for s in self.waiting if not s.cancelled)
             if len(self.waiting) >= self.max_queue:
                 raise QueueFull(retry_after=max(1, len(self.waiting) // max(1, self.max_batch)))
             self.waiting.append(seq)
@@ -145,10 +228,13 @@ class Engine:
                         self._decode()
                         self.steps += 1
                 except Exception as err:  # noqa: BLE001 - fail these sequences, keep serving
-                    for seq in self.running + admitted:
+                    for seq in dict.fromkeys(self.running + admitted):
                         if not seq.done:
                             seq.done = True
-                            seq.sink(err)
+                            failed = RuntimeError(f"the model failed on this batch: {type(err).__name__}: {err}")
+                            failed.__cause__ = err
+                            seq.sink(failed)
+                    del err  # its traceback holds the batch's tensors
                     self.running, self.cache, self.mask, self.positions, self.last = [], None, None, None, []
         for seq in list(self.waiting) + self.running:
             if not seq.done:  # a finished row may wait for the next step's compaction
@@ -161,11 +247,19 @@ class Engine:
             torch.set_num_threads(n)
 
     def _admit(self) -> list[Sequence]:
+        """Waiting sequences that fit the batch and the memory budget, first come first served."""
         out: list[Sequence] = []
+        reserved = sum(s.reserved for s in self.running)
         while self.waiting and len(self.running) + len(out) < self.max_batch:
-            seq = self.waiting.popleft()
-            if not seq.cancelled:
-                out.append(seq)
+            seq = self.waiting[0]
+            if seq.cancelled:
+                self.waiting.popleft()
+                continue
+            if self.kv_per_token and (self.running or out) and reserved + seq.reserved > self.memory_budget:
+                break  # waits for running rows to leave
+            self.waiting.popleft()
+            reserved += seq.reserved
+            out.append(seq)
         return out
 
     def _chunks(self, seqs: list[Sequence]) -> list[list[Sequence]]:
@@ -177,7 +271,8 @@ class Engine:
                 chunks.append(cur)
                 cur = []
             cur.append(s)
-        return chunks + ([cur] if cur else [])
+        chunks += [cur] if cur else []
+        return [g for c in chunks for g in prefill_groups(c)]
 
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor, pos: torch.Tensor, cache: Any,
                  seqs: list[Sequence]) -> torch.Tensor:
@@ -187,7 +282,7 @@ class Engine:
         return out.logits[:, -1, :].float()  # sampling and logprobs in float32 whatever the model dtype
 
     def _prefill(self, seqs: list[Sequence]) -> None:
-        width = max(len(s.prompt_ids) for s in seqs)
+        width = width_bucket(max(len(s.prompt_ids) for s in seqs))
         ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(seqs), width), dtype=torch.long)
         for i, s in enumerate(seqs):

@@ -30,6 +30,7 @@ class Sequence:
     cancelled: bool = False  # set by the consumer (client gone, stop string matched)
     done: bool = False
     completion_tokens: int = 0
+    reserved: int = 0  # bytes of the engine's memory budget this sequence holds while it runs
     submitted: float = field(default_factory=time.monotonic)
 
     @property
