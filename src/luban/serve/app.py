@@ -7,6 +7,9 @@ Design choices:
   every failure into OpenAI's error object; `QueueFull` becomes 429 with Retry-After.
 - A non-streaming request whose client goes away is cancelled (its sequences leave the batch);
   a streaming one is cancelled by Starlette when the send fails.
+- Every generation request is an `Inflight` (luban.serve.inflight) from before its prompt is built to
+  the end of its response: tokens in and out reach /metrics from it for streamed, non-streamed and
+  abandoned requests alike, and the SIGTERM drain (`app.state.inflight.drain`) waits for, then cuts, them.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from luban.serve import chat, completions, embeddings, errors
 from luban.serve.backends.base import QueueFull
-from luban.serve.errors import APIError
+from luban.serve.errors import APIError, error_body
+from luban.serve.inflight import DRAINING_MESSAGE, Inflight, InflightSet
 from luban.serve.limits import Limits
 from luban.serve.metrics import Metrics
 from luban.serve.pool import ModelPool
@@ -38,6 +42,7 @@ def create_app(pool: ModelPool, limits: Limits | None = None,
     `on_load_error` is given, passed to it too: `luban serve` uses it to exit instead of idling."""
     limits = limits or Limits()
     metrics = Metrics(pool)
+    inflight = InflightSet()
     state: dict[str, Any] = {"load_error": None}
 
     @contextlib.asynccontextmanager
@@ -57,24 +62,40 @@ def create_app(pool: ModelPool, limits: Limits | None = None,
         await pool.aclose()
 
     app = FastAPI(title="Luban serving (OpenAI-compatible)", version="1", lifespan=lifespan)
+    app.state.inflight = inflight
     errors.install(app)
     app.add_middleware(_CountRequests, metrics=metrics)
 
     def ready() -> None:
+        if inflight.draining:
+            raise APIError(503, DRAINING_MESSAGE, code="server_shutting_down",
+                           headers={"Retry-After": "1", "Connection": "close"})
         if not pool.ready:
             raise APIError(503, "models are still loading" if state["load_error"] is None
                            else f"models failed to load: {state['load_error']}", headers={"Retry-After": "2"})
 
-    async def guarded(model: str, coro: Callable[[], Awaitable[Response]]) -> Response:
+    async def guarded(model: str, track: Inflight, coro: Callable[[], Awaitable[Response]]) -> Response:
+        """Run `coro`; unless it returned a stream (which then owns `track`), close `track` and count its
+        tokens, whether it succeeded, failed or was abandoned."""
+        streaming = False
         try:
-            return await coro()
+            response = await coro()
+            streaming = isinstance(response, StreamingResponse)
+            return response
         except QueueFull as full:
             raise APIError(429, f"Model '{model}' is at capacity; retry after {full.retry_after} s.",
                            code="rate_limit_exceeded", headers={"Retry-After": str(full.retry_after)}) from full
+        finally:
+            if not streaming:
+                _finish(metrics, inflight, model, track)
 
     @app.get("/health")
     async def health() -> JSONResponse:
-        """200 once every model is loaded, 503 before (or when loading failed)."""
+        """200 once every model is loaded; 503 before, when loading failed, or with status "draining" after
+        SIGTERM (so a load balancer stops sending while running requests finish)."""
+        if inflight.draining:
+            return JSONResponse({"status": "draining", "models": pool.model_ids(), "running": len(inflight.active)},
+                                status_code=503, headers={"Retry-After": "1"})
         ready()
         return JSONResponse({"status": "ok", "models": pool.model_ids()})
 
@@ -98,20 +119,21 @@ def create_app(pool: ModelPool, limits: Limits | None = None,
         if backend.passes_through():  # remote upstream: its own bytes, streamed back
             return await backend.forward("chat/completions", await request.json())
         started = time.monotonic()
+        track = inflight.open()
 
         async def run() -> Response:
-            prepared = chat.prepare(body, backend, adapter, limits)
+            prepared = chat.prepare(body, backend, adapter, limits, track)
             if body.stream:
                 include = bool(body.stream_options and body.stream_options.include_usage)
                 chunks = await chat.stream(prepared, include)
                 metrics.ttft.labels(body.model).observe(time.monotonic() - started)
-                return StreamingResponse(_observe(chunks, metrics, body.model, started), headers=SSE_HEADERS,
-                                         media_type="text/event-stream")
+                return StreamingResponse(_observe(chunks, metrics, inflight, body.model, started, track),
+                                         headers=SSE_HEADERS, media_type="text/event-stream")
             result = await _unless_disconnected(request, chat.complete(prepared))
-            _record(metrics, body.model, result, started)
+            metrics.latency.labels(body.model).observe(time.monotonic() - started)
             return JSONResponse(result)
 
-        return await guarded(body.model, run)
+        return await guarded(body.model, track, run)
 
     @app.post("/v1/completions")
     async def text_completions(body: CompletionRequest, request: Request) -> Response:
@@ -120,18 +142,19 @@ def create_app(pool: ModelPool, limits: Limits | None = None,
         if backend.passes_through():
             return await backend.forward("completions", await request.json())
         started = time.monotonic()
+        track = inflight.open()
 
         async def run() -> Response:
-            result, streaming = await completions.create(body, backend, adapter, limits)
+            result, streaming = await completions.create(body, backend, adapter, limits, track)
             if streaming:
                 assert not isinstance(result, dict)
-                return StreamingResponse(_observe(result, metrics, body.model, started), headers=SSE_HEADERS,
-                                         media_type="text/event-stream")
+                return StreamingResponse(_observe(result, metrics, inflight, body.model, started, track),
+                                         headers=SSE_HEADERS, media_type="text/event-stream")
             assert isinstance(result, dict)
-            _record(metrics, body.model, result, started)
+            metrics.latency.labels(body.model).observe(time.monotonic() - started)
             return JSONResponse(result)
 
-        return await guarded(body.model, run)
+        return await guarded(body.model, track, run)
 
     @app.post("/v1/embeddings")
     async def create_embeddings(body: EmbeddingRequest, request: Request) -> Response:
@@ -150,24 +173,32 @@ def _model_card(model_id: str) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "created": 0, "owned_by": "luban"}
 
 
-def _record(metrics: Metrics, model: str, result: dict[str, Any], started: float) -> None:
-    metrics.latency.labels(model).observe(time.monotonic() - started)
-    metrics.usage(model, result["usage"]["prompt_tokens"], result["usage"]["completion_tokens"])
+def _finish(metrics: Metrics, inflight: InflightSet, model: str, track: Inflight) -> None:
+    """The request is over: count the tokens it processed (none if it never started) and forget it."""
+    inflight.close(track)
+    if track.started:
+        metrics.usage(model, track.prompt_tokens, track.completion_tokens)
 
 
-async def _observe(chunks: AsyncIterator[dict[str, Any]], metrics: Metrics, model: str,
-                   started: float) -> AsyncIterator[bytes]:
-    """SSE bytes of `chunks`, recording usage and latency when the stream ends."""
+async def _observe(chunks: AsyncIterator[dict[str, Any]], metrics: Metrics, inflight: InflightSet, model: str,
+                   started: float, track: Inflight) -> AsyncIterator[bytes]:
+    """SSE bytes of `chunks`; when the stream ends (finished, failed or abandoned by the client) its
+    tokens are counted, and a stream cut by the drain gets an error event after its last chunk."""
 
     async def tap() -> AsyncIterator[dict[str, Any]]:
         async for c in chunks:
-            if c.get("usage"):
-                metrics.usage(model, c["usage"]["prompt_tokens"], c["usage"]["completion_tokens"])
             yield c
         metrics.latency.labels(model).observe(time.monotonic() - started)
+        if track.cut:
+            yield error_body("The server is shutting down: this generation was cut (finish_reason \"length\") "
+                             "when its drain timeout ran out; retry the rest on another server.", "server_error",
+                             code="server_shutting_down")
 
-    async for b in sse(tap()):
-        yield b
+    try:
+        async for b in sse(tap()):
+            yield b
+    finally:
+        _finish(metrics, inflight, model, track)
 
 
 async def _unless_disconnected(request: Request, work: Awaitable[dict[str, Any]]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 from luban.serve.backends.base import Backend, Constraint, GenerationRequest, SamplingParams
 from luban.serve.choice import Delta, merged, prime, run_choice
 from luban.serve.errors import APIError
+from luban.serve.inflight import Inflight
 from luban.serve.limits import Limits, clamp_seed, completion_budget
 from luban.serve.protocol import ChatCompletionRequest
 from luban.serve.responses import chat_logprobs, usage
@@ -48,7 +49,8 @@ def _constraint(req: ChatCompletionRequest, tp: ToolPlan) -> Constraint | None:
     return Constraint("json_schema", rf.json_schema.schema_)
 
 
-def prepare(req: ChatCompletionRequest, backend: Backend, adapter: str | None, limits: Limits) -> Prepared:
+def prepare(req: ChatCompletionRequest, backend: Backend, adapter: str | None, limits: Limits,
+            track: Inflight | None = None) -> Prepared:
     caps = backend.capabilities
     tp = plan(req)
     constraint = _constraint(req, tp)
@@ -69,6 +71,8 @@ def prepare(req: ChatCompletionRequest, backend: Backend, adapter: str | None, l
     prompt_tokens = backend.count_tokens(prompt)
     budget = completion_budget(prompt_tokens, req.max_completion_tokens or req.max_tokens,
                                caps.context_length, limits, "messages")
+    if track is not None:
+        track.prompt_tokens = prompt_tokens
     stops = [req.stop] if isinstance(req.stop, str) else list(req.stop or [])
     deadline = time.monotonic() + limits.request_timeout if limits.request_timeout else None
     out = Prepared("chatcmpl-" + uuid.uuid4().hex, int(time.time()), req.model, tp, req.n, want_lp)
@@ -80,7 +84,7 @@ def prepare(req: ChatCompletionRequest, backend: Backend, adapter: str | None, l
             logprobs=want_lp, top_logprobs=req.top_logprobs or 0, ignore_eos=req.ignore_eos,
             constraint=constraint)
         gen = GenerationRequest(prompt, params, adapter, out.rid, deadline)
-        out.choices.append(run_choice(backend, gen, stops, i))
+        out.choices.append(run_choice(backend, gen, stops, i, track))
     return out
 
 

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from luban.serve.backends.base import Backend, GenerationRequest, TokenLogprob
+from luban.serve.inflight import Inflight
 from luban.serve.stops import StopMatcher
 
 
@@ -29,11 +30,17 @@ class Delta:
 
 
 async def run_choice(backend: Backend, request: GenerationRequest, stops: list[str],
-                     index: int) -> AsyncIterator[Delta]:
+                     index: int, track: Inflight | None = None) -> AsyncIterator[Delta]:
+    """The choice's deltas; `track` (the request's `Inflight`) gets its sequence and token count."""
     gen = backend.generate(request)
     matcher = StopMatcher(stops)
+    if track is not None:
+        track.requests.append(request)
     try:
         async for step in gen:
+            if track is not None:
+                track.started = True
+                track.completion[index] = step.completion_tokens
             text, hit = matcher.feed(step.text)
             finish = "stop" if hit else step.finish_reason
             if finish is not None and not hit:

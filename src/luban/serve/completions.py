@@ -14,6 +14,7 @@ from typing import Any
 from luban.serve.backends.base import Backend, GenerationRequest, SamplingParams
 from luban.serve.choice import Delta, merged, prime, run_choice
 from luban.serve.errors import APIError
+from luban.serve.inflight import Inflight
 from luban.serve.limits import Limits, clamp_seed, completion_budget
 from luban.serve.protocol import CompletionRequest
 from luban.serve.responses import completion_logprobs, usage
@@ -42,8 +43,8 @@ def _prompts(req: CompletionRequest, backend: Backend, limits: Limits) -> list[s
     return items
 
 
-async def create(req: CompletionRequest, backend: Backend, adapter: str | None,
-                 limits: Limits) -> tuple[dict[str, Any] | AsyncIterator[dict[str, Any]], bool]:
+async def create(req: CompletionRequest, backend: Backend, adapter: str | None, limits: Limits,
+                 track: Inflight | None = None) -> tuple[dict[str, Any] | AsyncIterator[dict[str, Any]], bool]:
     """The completion object, or (when streaming) the chunk iterator; the bool says which."""
     if req.suffix:
         raise APIError(400, "suffix (fill-in-the-middle) is not supported.", param="suffix")
@@ -71,8 +72,10 @@ async def create(req: CompletionRequest, backend: Backend, adapter: str | None,
                 frequency_penalty=req.frequency_penalty, logprobs=req.logprobs is not None,
                 top_logprobs=req.logprobs or 0, ignore_eos=req.ignore_eos)
             choices.append(run_choice(backend, GenerationRequest(prompt, params, adapter, rid, deadline),
-                                      stops, pi * req.n + j))
+                                      stops, pi * req.n + j, track))
             echoes.append(prompt if isinstance(prompt, str) and req.echo else "")
+    if track is not None:
+        track.prompt_tokens = prompt_total
     firsts = await prime(choices)
     base = {"id": rid, "object": "text_completion", "created": created, "model": req.model,
             "system_fingerprint": None}

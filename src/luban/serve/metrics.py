@@ -39,11 +39,13 @@ class _EngineCollector(Collector):
 
 class Metrics:
     def __init__(self, pool: ModelPool) -> None:
+        self.pool = pool
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter("luban_requests", "HTTP requests by route and status", ["route", "status"],
                                 registry=r)
-        self.tokens = Counter("luban_tokens", "tokens processed", ["model", "kind"], registry=r)
+        self.tokens = Counter("luban_tokens", "tokens processed: kind prompt (in) or completion (out), streamed "
+                              "or not, including requests the client abandoned", ["model", "kind"], registry=r)
         self.ttft = Histogram("luban_time_to_first_token_seconds", "time to first token", ["model"],
                               buckets=LATENCY_BUCKETS, registry=r)
         self.latency = Histogram("luban_request_seconds", "end-to-end generation latency", ["model"],
@@ -55,4 +57,7 @@ class Metrics:
         self.tokens.labels(model, "completion").inc(completion)
 
     def render(self) -> bytes:
+        for model in self.pool.model_ids():  # every served model has its token samples, 0 before any request
+            for kind in ("prompt", "completion"):
+                self.tokens.labels(model, kind)
         return generate_latest(self.registry)
