@@ -160,3 +160,22 @@ def test_usage_is_recorded_and_each_role_sees_what_it_may(env: dict[str, Any]) -
     assert costs["prompt_tokens"] > 0 and any(o["offering"] == "openai/gpt-4o" for o in costs["offerings"])
     r = admin(env, "auditor", "GET", "/usage?by=team")
     assert r.status_code == 400 and "cannot group usage by 'team'" in r.json()["error"]["message"]
+
+
+def test_every_admin_route_is_in_the_role_table_and_enforces_it(env: dict[str, Any]) -> None:
+    from luban.security.roles import OPERATIONS, ROUTES
+
+    served = httpx.get(env["gw"].url + "/admin/openapi.json", timeout=20).json()["paths"]
+    routes = {(m.upper(), "/admin" + path) for path, ops in served.items() for m in ops}
+    assert routes == set(ROUTES), "admin routes and luban.security.roles.ROUTES disagree"
+    bodies = {("POST", "/admin/keys"): {"name": "rbac-probe"},
+              ("POST", "/admin/prompts"): {"name": "rbac", "template": "Hi {{ who }}."}}
+    for (method, route), op in ROUTES.items():
+        path = route.removeprefix("/admin").replace("{kid}", "000000000000").replace("{spec}", "rbac") \
+            .replace("{name}", "rbac")
+        if path.endswith("/diff"):
+            path += "?a=1&b=1"  # its parameters are validated before the role
+        for role in ROLES:
+            r = admin(env, role, method, path, json=bodies.get((method, route)))
+            refused = r.status_code == 403 and r.json()["error"]["code"] == "permission_denied"
+            assert refused == (role not in OPERATIONS[op]), (method, route, role, r.status_code, r.text[:200])

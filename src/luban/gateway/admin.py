@@ -42,13 +42,11 @@ from luban.core.workspace import Workspace
 from luban.gateway.keys import AuthFailure, KeyRecord, publish_change
 from luban.gateway.prompts import PromptHook, PromptLibrary, parse_spec
 from luban.gateway.usage import UsageHook, UsageStore, compare_costs
+from luban.security.roles import OPERATIONS, allowed
 
 if TYPE_CHECKING:
     from luban.gateway.service import Gateway
 
-READ_ALL = ("admin", "auditor")
-PROMPT_READ = ("admin", "auditor", "developer")
-PROMPT_WRITE = ("admin", "developer")
 
 
 class AdminError(Exception):
@@ -132,8 +130,10 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
         except AuthFailure as err:
             raise AdminError(401, err.message, err.code) from None
 
-    def need(key: KeyRecord, roles: tuple[str, ...], what: str) -> None:
-        if key.role not in roles:
+    def need(key: KeyRecord, operation: str, what: str) -> None:
+        """403 unless the key's role may perform `operation` (luban.security.roles holds the one table)."""
+        if not allowed(key.role, operation):
+            roles = OPERATIONS.get(operation, ())
             raise AdminError(403, f"Key {key.id} has role '{key.role}'; {what} needs {' or '.join(roles)}.",
                              "permission_denied")
 
@@ -164,13 +164,13 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
 
     @app.get("/keys")
     async def list_keys(all: bool = False, key: KeyRecord = Depends(caller)) -> list[dict[str, Any]]:  # noqa: A002
-        need(key, READ_ALL, "listing keys")
+        need(key, "keys.read", "listing keys")
         records = await run_in_threadpool(key_store().all)
         return [key_json(k) for k in records if all or k.status() == "active"]
 
     @app.post("/keys", status_code=201)
     async def create_key(new: NewKey, key: KeyRecord = Depends(caller)) -> dict[str, Any]:
-        need(key, ("admin",), "creating keys")
+        need(key, "keys.write", "creating keys")
         store = key_store()
         expires = _expiry(new.expires)
         rec, secret = await run_in_threadpool(
@@ -182,7 +182,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
 
     @app.delete("/keys/{kid}")
     async def revoke_key(kid: str, key: KeyRecord = Depends(caller)) -> dict[str, Any]:
-        need(key, ("admin",), "revoking keys")
+        need(key, "keys.write", "revoking keys")
         rec = await run_in_threadpool(key_store().revoke, kid)
         await _changed(rec.id)
         return key_json(rec)
@@ -194,7 +194,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
     # -- usage ------------------------------------------------------------------------------------
     def own_key(key: KeyRecord, asked: str | None) -> str | None:
         """Admins and auditors see any key; other roles only their own."""
-        if key.role in READ_ALL:
+        if allowed(key.role, "usage.read"):
             return asked
         if asked is not None and asked != key.id:
             raise AdminError(403, f"Key {key.id} may read only its own usage, not key {asked}'s.",
@@ -221,7 +221,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
     async def costs(since: str | None = None, until: str | None = None,
                     tokens_per_second: float = Query(1000.0, gt=0),
                     key: KeyRecord = Depends(caller)) -> dict[str, Any]:
-        need(key, READ_ALL, "cost comparisons")
+        need(key, "usage.read", "cost comparisons")
         rows = await run_in_threadpool(lambda: usage_store().summary([], since, until))
         prompt_tokens = int(rows[0]["prompt_tokens"]) if rows else 0
         completion_tokens = int(rows[0]["completion_tokens"]) if rows else 0
@@ -235,7 +235,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
     # -- prompt templates -------------------------------------------------------------------------
     @app.get("/prompts")
     async def list_prompts(key: KeyRecord = Depends(caller)) -> list[dict[str, Any]]:
-        need(key, PROMPT_READ, "reading prompt templates")
+        need(key, "prompts.read", "reading prompt templates")
         lib = prompts()
 
         def read() -> list[dict[str, Any]]:
@@ -250,7 +250,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
 
     @app.get("/prompts/{spec}")
     async def show_prompt(spec: str, key: KeyRecord = Depends(caller)) -> dict[str, Any]:
-        need(key, PROMPT_READ, "reading prompt templates")
+        need(key, "prompts.read", "reading prompt templates")
         lib = prompts()
         name, version = parse_spec(spec)
 
@@ -264,7 +264,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
 
     @app.post("/prompts", status_code=201)
     async def add_prompt(new: NewPrompt, key: KeyRecord = Depends(caller)) -> dict[str, Any]:
-        need(key, PROMPT_WRITE, "adding prompt templates")
+        need(key, "prompts.write", "adding prompt templates")
         lib = prompts()
         pv = await run_in_threadpool(lambda: lib.add(new.name, new.template, description=new.description))
         return {"name": pv.name, "version": pv.version, "ref": pv.ref, "variables": pv.variables,
@@ -273,7 +273,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
     @app.get("/prompts/{name}/diff")
     async def diff_prompt(name: str, a: int, b: int | None = None,
                           key: KeyRecord = Depends(caller)) -> dict[str, Any]:
-        need(key, PROMPT_READ, "reading prompt templates")
+        need(key, "prompts.read", "reading prompt templates")
         lib = prompts()
         return {"diff": await run_in_threadpool(lib.diff, name, a, b)}
 

@@ -61,7 +61,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/admin/usage/recent"): "usage.read_own",
     ("GET", "/admin/usage/costs"): "usage.read",
     ("GET", "/admin/prompts"): "prompts.read",
-    ("GET", "/admin/prompts/{ref}"): "prompts.read",
+    ("GET", "/admin/prompts/{spec}"): "prompts.read",
     ("POST", "/admin/prompts"): "prompts.write",
     ("GET", "/admin/prompts/{name}/diff"): "prompts.read",
 }
