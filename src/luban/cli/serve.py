@@ -34,6 +34,11 @@ THREADS = typer.Option(None, "--threads", help="torch CPU threads (default: ever
 DTYPE = typer.Option("auto", "--dtype", help="weights and compute dtype: auto (bfloat16 on a CPU with native bf16 "
                      "(AMX/AVX512-BF16), else float32 on CPU; the checkpoint's dtype on CUDA), float32, bfloat16, float16")
 LOG = typer.Option("warning", "--log-level", help="uvicorn log level")
+DRAIN = typer.Option(25.0, "--drain-timeout", help="seconds running requests get to finish after SIGTERM (new ones "
+                     "get 503, /health says draining); then they end with finish_reason length")
+KV_MEMORY = typer.Option(None, "--kv-memory", help="memory for KV caches, e.g. 8GB or 512MB: a request that alone "
+                         "needs more gets 400, and requests wait while running ones hold it (default: half the "
+                         "memory available at start; on CUDA 90% of the free memory)")
 GATEWAY = typer.Option(None, "--gateway", help="gateway.yaml for the gateway in front (more upstreams, models, "
                        "routing, cache, hooks); the served models are reachable under their own names anyway")
 NO_AUTH = typer.Option(False, "--no-auth", help="serve without API keys even beyond loopback (on purpose)")
@@ -43,7 +48,7 @@ def _start(models: list[str], host: str, port: int, names: list[str] | None, dev
            max_batch: int, max_queue: int, max_tokens_cap: int | None, request_timeout: float,
            threads: int | None, log_level: str, banner: bool, dtype: str = "auto",
            backends: list[str] | None = None, gateway: Path | None = None, no_auth: bool = False,
-           embed_gateway: bool = False) -> None:
+           embed_gateway: bool = False, drain_timeout: float = 25.0, kv_memory: str | None = None) -> None:
     from luban.serve import server
 
     wrap = None
@@ -66,12 +71,28 @@ def _start(models: list[str], host: str, port: int, names: list[str] | None, dev
         options["threads"] = threads
     if dtype != "auto":
         options["dtype"] = dtype
+    if kv_memory:
+        options["kv_memory"] = _size(kv_memory)
     specs = server.model_specs(models, ws, names, options, backends)
     if banner:
         _print_banner(host, port, [s.model_id for s in specs] + [f"{s.model_id}:{a}" for s in specs
                                                                     for a in s.adapters])
-    server.run(specs, host, port, Limits(max_tokens_cap=max_tokens_cap, request_timeout=request_timeout),
-               log_level, wrap=wrap)
+    limits = Limits(max_tokens_cap=max_tokens_cap, request_timeout=request_timeout, drain_timeout=drain_timeout)
+    server.run(specs, host, port, limits, log_level, wrap=wrap)
+
+
+def _size(text: str) -> int:
+    """'8GB', '512MB', '1.5G' or a plain number of megabytes, in bytes."""
+    units = {"": 2**20, "K": 2**10, "KB": 2**10, "M": 2**20, "MB": 2**20, "G": 2**30, "GB": 2**30}
+    t = text.strip().upper()
+    num = t.rstrip("KMGB")
+    try:
+        value = float(num) * units[t[len(num):]]
+    except (KeyError, ValueError):
+        raise typer.BadParameter(f"'{text}' is not a size; write e.g. 8GB or 512MB", param_hint="--kv-memory") from None
+    if value <= 0:
+        raise typer.BadParameter("the size must be positive", param_hint="--kv-memory")
+    return int(value)
 
 
 def _print_banner(host: str, port: int, ids: list[str]) -> None:
@@ -90,7 +111,8 @@ def _print_banner(host: str, port: int, ids: list[str]) -> None:
 def serve_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT, name: list[str] = NAME,
                   backend: list[str] = BACKEND, device: str = DEVICE, max_batch: int = MAX_BATCH, max_queue: int = MAX_QUEUE,
                   max_tokens_cap: int = MAX_TOKENS, request_timeout: float = TIMEOUT, threads: int = THREADS,
-                  dtype: str = DTYPE, log_level: str = LOG, gateway: Path = GATEWAY, no_auth: bool = NO_AUTH) -> None:
+                  dtype: str = DTYPE, log_level: str = LOG, gateway: Path = GATEWAY, no_auth: bool = NO_AUTH,
+                  drain_timeout: float = DRAIN, kv_memory: str = KV_MEMORY) -> None:
     """Serve models with an OpenAI-compatible API (chat, completions, embeddings, /metrics).
 
     Several models in one server; LoRA adapters are served as "base:adapter". /health answers 200
@@ -104,19 +126,20 @@ def serve_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT
     """
     _start(models, host, port, name, device, max_batch, max_queue, max_tokens_cap, request_timeout, threads,
            log_level, banner=True, dtype=dtype, backends=backend, gateway=gateway, no_auth=no_auth,
-           embed_gateway=True)
+           embed_gateway=True, drain_timeout=drain_timeout, kv_memory=kv_memory)
 
 
 def engine_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT, name: list[str] = NAME,
                    backend: list[str] = BACKEND, device: str = DEVICE, max_batch: int = MAX_BATCH, max_queue: int = MAX_QUEUE,
                    max_tokens_cap: int = MAX_TOKENS, request_timeout: float = TIMEOUT, threads: int = THREADS,
-                   dtype: str = DTYPE, log_level: str = LOG) -> None:
+                   dtype: str = DTYPE, log_level: str = LOG, drain_timeout: float = DRAIN,
+                   kv_memory: str = KV_MEMORY) -> None:
     """Run a model engine for scale-out: the same OpenAI API, no banner, meant behind `luban gateway`.
 
     Example: luban engine acme-sft --host 0.0.0.0 --port 9001
     """
     _start(models, host, port, name, device, max_batch, max_queue, max_tokens_cap, request_timeout, threads,
-           log_level, banner=False, dtype=dtype, backends=backend)
+           log_level, banner=False, dtype=dtype, backends=backend, drain_timeout=drain_timeout, kv_memory=kv_memory)
 
 
 app.command("serve")(serve_command)

@@ -16,6 +16,7 @@ class Limits:
     max_tokens_cap: int | None = None  # never generate more than this per choice (tests, shared servers)
     request_timeout: float | None = 600.0  # seconds; a sequence past it finishes with "length"
     max_prompt_items: int = 64  # prompts per /v1/completions or inputs per /v1/embeddings call
+    drain_timeout: float = 25.0  # seconds running requests get after SIGTERM (Kubernetes' grace period is 30)
 
 
 def completion_budget(prompt_tokens: int, requested: int | None, context_length: int,

@@ -102,7 +102,9 @@ def _check_source(spec: ModelSpec) -> None:
 
 def run(specs: list[ModelSpec], host: str = "127.0.0.1", port: int = 8000, limits: Limits | None = None,
         log_level: str = "warning", wrap: Callable[[Any], Any] | None = None) -> None:
-    """Serve until SIGINT/SIGTERM (uvicorn shuts down gracefully and the engines stop).
+    """Serve until SIGINT/SIGTERM. SIGTERM drains first: new requests get 503 and /health says "draining"
+    while running ones have `limits.drain_timeout` seconds to finish (luban.serve.shutdown); then uvicorn
+    shuts down and the engines stop.
 
     A model that fails to load ends the server with a one-line `StageError` (exit 1) rather than
     leaving it up answering 503 forever: a supervisor or container runtime then sees the failure,
@@ -111,6 +113,7 @@ def run(specs: list[ModelSpec], host: str = "127.0.0.1", port: int = 8000, limit
 
     from luban.serve.app import create_app
     from luban.serve.pool import ModelPool
+    from luban.serve.shutdown import DrainingServer
 
     failed: list[str] = []
 
@@ -118,11 +121,13 @@ def run(specs: list[ModelSpec], host: str = "127.0.0.1", port: int = 8000, limit
         failed.append(reason)
         server.should_exit = True
 
-    app = create_app(ModelPool(specs), limits, on_load_error=on_load_error)
+    limits = limits or Limits()
+    app = engine_app = create_app(ModelPool(specs), limits, on_load_error=on_load_error)
     if wrap is not None:  # `luban serve` puts the gateway in front (keys, limits, cache, hooks)
         app = wrap(app)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level,
-                                           timeout_graceful_shutdown=5, access_log=False))
+    server = DrainingServer(uvicorn.Config(app, host=host, port=port, log_level=log_level,
+                                           timeout_graceful_shutdown=5, access_log=False),
+                            engine_app.state.inflight, limits.drain_timeout)
     # uvicorn shuts down gracefully on SIGTERM and then re-raises it; a no-op handler makes that a
     # clean exit (status 0) for supervisors, while Ctrl-C still ends as KeyboardInterrupt (130).
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
