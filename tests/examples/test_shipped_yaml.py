@@ -41,6 +41,12 @@ def test_yaml_validates(path, monkeypatch):
 
         recipe = path.stem.split("_")[0]
         load_recipe_config(recipe, path, [])
+    elif path.parent.name == "eval":  # an evaluation task
+        from luban.evaluate.tasks import load_task
+
+        load_task(path)
+    elif path.parent.name == "lm_eval":  # the same tasks for lm-eval (tests/evaluate/test_lm_eval_interop.py runs them)
+        assert {"task", "output_type", "doc_to_text", "dataset_kwargs"} <= set(data)
     elif path.name == "compliance.yaml":  # the compliance report's facts
         build_config(get_stage("compliance.report").load_config_class(), data, source=path.name)
     else:
