@@ -80,3 +80,31 @@ def test_luban_eval_run_on_a_model_directory(tiny_model_dir: Path, tmp_path: Pat
         main(["-w", str(tmp_path / "ws"), "eval", "gates", str(out / "results.json"), "-g", "latency_p50_ms<=50"])
     assert exit_.value.code == 2
     assert "gate on 'latency_p50_ms': the report has no such metric" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_stage_scores_a_served_endpoint(ws: Workspace, served: str) -> None:
+    from luban.evaluate.safety_stage import Endpoint
+
+    cfg = TasksEvalConfig(tasks=[str(EXAMPLES / "generate_qa.yaml")], limit=3,
+                          endpoint=Endpoint(url=f"{served}/v1", model="tiny"))
+    art = evaluate_tasks(cfg, ws, {}, "served-eval")
+    results = json.loads((art.path / "results.json").read_text())
+    assert results["target"] == {"endpoint": f"{served}/v1", "model": "tiny"}
+    assert results["tasks"]["acme_qa"]["n"] == 3 and set(results["metrics"]) == {
+        "acme_qa.exact_match", "acme_qa.f1", "acme_qa.rouge_l", "acme_qa.bleu"}
+
+
+def test_an_endpoint_that_is_down_is_a_clear_error(ws: Workspace) -> None:
+    import socket
+
+    from luban.evaluate.safety_stage import Endpoint
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = TasksEvalConfig(tasks=[str(EXAMPLES / "generate_qa.yaml")], limit=1,
+                          endpoint=Endpoint(url=f"http://127.0.0.1:{port}/v1", model="tiny"))
+    with pytest.raises(UsageError, match=rf"cannot reach http://127\.0\.0\.1:{port}/v1 — start the server"):
+        evaluate_tasks(cfg, ws, {})
+    assert not ws.exists("anything") and ws.list() == []
