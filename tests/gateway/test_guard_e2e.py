@@ -14,6 +14,8 @@ import openai
 import pytest
 from gateway_procs import Proc, start_gateway, start_stub
 
+pytestmark = pytest.mark.slow  # two gateway processes and a stub: about 40 s
+
 POLICY = """
 input:
   - pii: {action: mask}
