@@ -16,6 +16,8 @@ from luban.core.config import InputPath, StageConfig, dump_config
 from luban.core.errors import NotFoundError, UsageError
 from luban.core.hashing import sha256_file
 from luban.core.workspace import Workspace
+from luban.models.quantized import METHOD as INT8_METHOD
+from luban.models.quantized import load_int8_dynamic, quantized_method
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "tokenizer_config.json")
 WEIGHT_GLOBS = ("*.safetensors", "pytorch_model*.bin", "model*.bin")
@@ -102,6 +104,8 @@ def load_causal_lm(path: Path, dtype: str = "auto", device: str | None = None) -
     check_model_dir(path)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     torch_dtype: Any = torch.float32 if (dtype == "auto" and device == "cpu") else dtype
+    if quantized_method(path) == INT8_METHOD:  # torch int8 dynamic: CPU kernels only, float32 activations
+        return load_int8_dynamic(path).eval()
     if is_adapter(path):
         from peft import AutoPeftModelForCausalLM
 
