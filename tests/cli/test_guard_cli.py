@@ -35,3 +35,8 @@ def test_guard_check_and_a_bad_policy(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error: policy bad.yaml: input[0].pii.action: Input should be")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_guard_serve_refuses_to_bind_beyond_loopback() -> None:
+    res = CliRunner().invoke(guard.app, ["serve", "--host", "0.0.0.0"])
+    assert res.exit_code != 0 and "will not bind 0.0.0.0" in str(res.exception)
