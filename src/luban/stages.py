@@ -135,6 +135,11 @@ STAGES: Registry[StageSpec] = Registry("stage", {
                   "convert a Hugging Face model to GGUF with llama.cpp's converter -> model"),
         StageSpec("compress.merge", "luban.compress.merge:merge_stage", "luban.compress.merge:MergeConfig",
                   (MODEL,), "merge a LoRA adapter into its base and export -> model"),
+        StageSpec("compress.quantize", "luban.compress.quantize:quantize_stage",
+                  "luban.compress.quantize:QuantizeConfig", (MODEL,),
+                  "torch int8, bitsandbytes 4/8-bit, GGUF f16/q8_0/k-quants or ONNX int8, compared with its parent -> model"),
+        StageSpec("compress.prune", "luban.compress.prune:prune_stage", "luban.compress.prune:PruneConfig", (MODEL,),
+                  "drop the least influential layers and narrow the MLPs -> model"),
     ]
 }, base=StageSpec, error=NotFoundError)
 
