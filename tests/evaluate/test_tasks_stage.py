@@ -108,3 +108,12 @@ def test_an_endpoint_that_is_down_is_a_clear_error(ws: Workspace) -> None:
     with pytest.raises(UsageError, match=rf"cannot reach http://127\.0\.0\.1:{port}/v1 — start the server"):
         evaluate_tasks(cfg, ws, {})
     assert not ws.exists("anything") and ws.list() == []
+
+
+@pytest.mark.slow
+def test_log_likelihood_on_a_server_without_prompt_logprobs_is_a_clear_error(served: str) -> None:
+    from luban.evaluate.runner import evaluate
+
+    with pytest.raises(UsageError, match=r"does not return prompt log-probabilities \(echo with logprobs\).*score "
+                                         "log-likelihood tasks on the model directory"):
+        evaluate(f"{served}/v1#tiny", [EXAMPLES / "mc_mmlu.yaml"])

@@ -221,20 +221,18 @@ class Endpoint:
 
     def loglikelihood(self, pairs: list[tuple[str, str]]) -> list[float]:
         split = [split_pair(c, x) for c, x in pairs]
-        rows = self._echo_logprobs([c + x for c, x in split], "Scoring choices")
-        out = []
-        for (context, _), (offsets, lps) in zip(split, rows):
-            # tokens that start at or after the context's end belong to the continuation; the one extra
-            # generated token (max_tokens=1) starts past the prompt and is dropped with the length check
-            total = sum(lp or 0.0 for off, lp in zip(offsets, lps) if off >= len(context))
-            last = lps[-1] if offsets and offsets[-1] >= len(context) else 0.0
-            out.append(total - (last or 0.0))
-        return out
+        prompts = [c + x for c, x in split]
+        rows = self._echo_logprobs(prompts, "Scoring choices")
+        # the continuation's tokens start at or after the context's end and inside the prompt; a generated
+        # token (max_tokens=1; vLLM lists it, llama-cpp-python does not) starts at the prompt's end
+        return [sum(lp or 0.0 for off, lp in zip(offsets, lps) if len(context) <= off < len(prompt))
+                for (context, _), prompt, (offsets, lps) in zip(split, prompts, rows)]
 
     def token_nll(self, texts: list[str], max_length: int) -> list[tuple[float, int]]:
         rows = self._echo_logprobs(texts, "Perplexity")
         out = []
-        for _offsets, lps in rows:
-            scored = [lp for lp in lps[:-1] if lp is not None][: max_length - 1]
+        for text, (offsets, lps) in zip(texts, rows):
+            # the first token has no logprob (nothing before it), as Luban's local scorer starts after BOS
+            scored = [lp for off, lp in zip(offsets, lps) if off < len(text) and lp is not None][: max_length - 1]
             out.append((-sum(scored), len(scored)))
         return out
