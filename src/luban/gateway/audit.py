@@ -46,7 +46,8 @@ class AuditHook(BaseHook):
     name = "audit"
 
     def __init__(self, text: str = "hash", durable: bool = False, url: str | None = None,
-                 chain: str | None = None, checkpoint_every: float = 60.0, burst_per_second: int = 50) -> None:
+                 chain: str | None = None, checkpoint_every: float = 60.0, burst_per_second: int = 50,
+                 flush_ms: float = 50.0) -> None:
         if text not in TEXT_MODES:
             raise ConfigError(f"audit hook: text must be one of {', '.join(TEXT_MODES)}, got '{text}'")
         self.text = text
@@ -55,6 +56,7 @@ class AuditHook(BaseHook):
         self.chain = chain
         self.checkpoint_every = checkpoint_every
         self.burst_per_second = burst_per_second
+        self.flush_ms = flush_ms  # the writer commits at most this often: fewer, bigger transactions
         self.log: AuditLog | None = None
         self._recent: dict[str, deque[float]] = {}
         self._detectors = load() if text == "mask" else []
@@ -65,7 +67,7 @@ class AuditHook(BaseHook):
         url = self.url or os.environ.get("LUBAN_AUDIT_URL") or (env.db_url if _shared(env.db_url) else None)
         store = await asyncio.to_thread(open_store, folder, url)
         self.log = AuditLog(store, folder, self.chain or default_chain("gateway"),
-                            checkpoint_every=self.checkpoint_every)
+                            checkpoint_every=self.checkpoint_every, linger=self.flush_ms / 1000)
 
     async def stop(self) -> None:
         if self.log is not None:
