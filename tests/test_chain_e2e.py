@@ -39,7 +39,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 ACME = ROOT / "examples" / "acme"
 SPEC_FILES = ["luban.yaml", "recipe.yaml", "sft.jsonl", "heldout.jsonl", "demo_questions.json"]
-# 22 raw files of every kind the reader handles (Markdown, text, CSV, JSONL chats, HTML), with injected dirt:
+# 21 raw files of every kind the reader handles (Markdown, text, CSV, JSONL chats, HTML), with injected dirt:
 # an exact copy (mirror/005 of manuals/en/l1), mojibake (faq/zh/l2_pro), GBK bytes (faq/zh/w1), spam.
 SLICE = [
     *(f"raw/faq/{lang}/{p}_faq.md" for lang in ("en", "zh") for p in ("x100", "l1", "l2_pro", "h1", "w1")),
@@ -52,7 +52,6 @@ SLICE = [
 ]
 # stage name -> `with:` merged over the shipped spec's: sizes only, never what a stage does
 REDUCED: dict[str, dict[str, Any]] = {
-    "acme-sft-data": {"inputs": ["sft.jsonl"]},
     "acme-base": {"size": "test", "vocab_size": 800, "max_position_embeddings": 256},
     "acme-pretrained": {"train": {"max_steps": 4, "batch_size": 4, "max_seq_length": 128}},
     "acme-lora": {"train": {"max_steps": 4, "batch_size": 8, "max_seq_length": 96}},
