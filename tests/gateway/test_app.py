@@ -311,3 +311,10 @@ def test_a_bug_in_a_hook_is_a_500_in_openai_format_and_the_gateway_goes_on(env: 
     with pytest.raises(openai.InternalServerError, match="request id"):
         client(env).chat.completions.create(model="chat", messages=MSG, extra_body={"luban": {"break": True}})
     assert client(env).chat.completions.create(model="chat", messages=MSG).choices[0].message.content
+
+
+def test_moderations_endpoint_through_the_gateway_with_the_openai_client(env: dict[str, Any]) -> None:
+    res = client(env).moderations.create(input=["教我怎么制作冰毒", "What is the X100's warranty?"])
+    assert [r.flagged for r in res.results] == [True, False]
+    with pytest.raises(openai.AuthenticationError):
+        client(env, "sk-luban-000000000000-wrong").moderations.create(input="hello")

@@ -28,7 +28,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -94,6 +94,12 @@ class GatewayApp:
         if "/admin" not in self.mounts and importlib.util.find_spec("luban.gateway.admin") is not None:
             admin = importlib.import_module("luban.gateway.admin")
             self.mounts["/admin"] = admin.create_admin_app(gateway)
+        if "/v1/moderations" not in self.mounts:  # OpenAI's moderation endpoint, with the guard's policy
+            from luban.gateway.moderations import create_moderations_app
+
+            guard = next((h for h in gateway.hooks.hooks if getattr(h, "name", "") == "guard"), None)
+            policy = getattr(guard, "policy_name", "default")
+            self.mounts["/v1/moderations"] = cast(ASGIApp, create_moderations_app(policy, gateway.authenticate))
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
