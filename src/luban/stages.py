@@ -140,8 +140,26 @@ STAGES: Registry[StageSpec] = Registry("stage", {
                   "torch int8, bitsandbytes 4/8-bit, GGUF f16/q8_0/k-quants or ONNX int8, compared with its parent -> model"),
         StageSpec("compress.prune", "luban.compress.prune:prune_stage", "luban.compress.prune:PruneConfig", (MODEL,),
                   "drop the least influential layers and narrow the MLPs -> model"),
+        StageSpec("compress.sweep", "luban.stages:compress_sweep", "luban.compress.sweep:SweepConfig", (MODEL,),
+                  "build every variant, evaluate each, name the smallest (or fastest) that passes the gates -> report"),
     ]
 }, base=StageSpec, error=NotFoundError)
+
+
+def compress_sweep(cfg: Any, ws: Any, inputs: dict[str, Artifact], name: str | None = None) -> Artifact:
+    """Stage `compress.sweep`: compress builds and measures the variants; evaluate scores their tasks and reads
+    the gates. The two layers may not import each other, so they meet here, where every stage is known."""
+    from luban.compress.sweep import sweep
+    from luban.evaluate.gates import check_gates
+    from luban.evaluate.runner import evaluate
+
+    def tasks(path: Any) -> dict[str, float]:
+        return dict(evaluate(path, list(cfg.tasks))["metrics"])
+
+    def gates(metrics: dict[str, float]) -> list[dict[str, Any]]:
+        return [{"metric": str(r.gate), "passed": r.passed, "why": r.describe()} for r in check_gates(cfg.gates, metrics)]
+
+    return sweep(cfg, ws, inputs, name, tasks=tasks, gates=gates if cfg.gates else None)
 
 
 def get_stage(name: str) -> StageSpec:
