@@ -165,3 +165,20 @@ def test_stream_without_hooks_hides_the_usage_it_asked_for_and_counts_it(env: di
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "up: cache me"
     assert all(c.usage is None for c in chunks) and all(c.choices for c in chunks)
     assert metric(url, "luban_gateway_tokens_total", model="echo") == before + 12
+
+
+def test_a_cached_tool_call_replays_as_a_tool_call_delta() -> None:
+    import json as _json
+
+    from luban.gateway.sse import replay
+
+    call = {"id": "call_1", "type": "function", "function": {"name": "stock", "arguments": "{\"sku\": \"X100\"}"}}
+    answer = {"id": "c1", "created": 1, "model": "m", "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+         "finish_reason": "tool_calls"}]}
+    events = [e for e in replay(answer, "chat.completions", include_usage=False) if b"[DONE]" not in e]
+    first = _json.loads(events[0].decode().removeprefix("data: ").strip())
+    delta = first["choices"][0]["delta"]
+    assert delta["tool_calls"] == [{"index": 0, **call}] and delta["content"] is None
+    last = _json.loads(events[-1].decode().removeprefix("data: ").strip())
+    assert last["choices"][0]["finish_reason"] == "tool_calls"

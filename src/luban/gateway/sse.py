@@ -113,8 +113,11 @@ def replay(answer: dict[str, Any], route: str, include_usage: bool) -> list[byte
         i = c.get("index", 0)
         if chat:
             msg = c.get("message") or {}
-            first = {"index": i, "delta": {"role": "assistant", "content": msg.get("content") or ""},
-                     "logprobs": None, "finish_reason": None}
+            delta: dict[str, Any] = {"role": "assistant", "content": msg.get("content") or ""}
+            if msg.get("tool_calls"):  # a cached tool call replays as one delta per call, as OpenAI streams it
+                delta["content"] = msg.get("content")
+                delta["tool_calls"] = [{"index": j, **tc} for j, tc in enumerate(msg["tool_calls"])]
+            first = {"index": i, "delta": delta, "logprobs": None, "finish_reason": None}
             last = {"index": i, "delta": {}, "logprobs": None, "finish_reason": c.get("finish_reason")}
         else:
             first = {"index": i, "text": c.get("text", ""), "logprobs": None, "finish_reason": None}
