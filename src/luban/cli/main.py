@@ -99,6 +99,9 @@ def _mount_layers() -> None:
     from luban.cli import guard as guard_cli
 
     app.add_typer(guard_cli.app, name="guard")
+    from luban.cli import compress as compress_cli
+
+    app.add_typer(compress_cli.app, name="compress")
 
 
 _mount_layers()
