@@ -85,7 +85,7 @@ COMMANDS: dict[str, str] = {
     "audit prune": "audit.prune",
     "security encrypt": "security.encrypt", "security rotate": "security.rotate", "security new-key": "security.rotate",
     "deploy nginx": "deploy", "deploy k8s": "deploy",
-    "guard": "guard.test", "guard test": "guard.test",
+    "guard": "guard.test", "guard test": "guard.test", "guard check": "guard.test", "guard serve": "serve",
     "eval": "artifacts.write", "compress": "artifacts.write",
     "compliance report": "compliance.read",
     "config": "artifacts.read",  # config schema|check|show: read-only
