@@ -16,6 +16,7 @@ request's TTFT includes its wait behind the requests queued before it, as a clie
     .venv/bin/python bench/serve_throughput.py                 # all three systems, 1/4/16 clients
     .venv/bin/python bench/serve_throughput.py --systems luban --concurrency 16 --model-dir /tmp/b50m
     .venv/bin/python bench/serve_throughput.py --threads 1   # a machine shared with other jobs (see below)
+    .venv/bin/python bench/serve_throughput.py --systems llama-server,luban-gguf,luban --threads 2  # CPU engines
 
 Torch's intra-op threads wait on each other at every operator; on a machine whose cores are busy with
 other work, 2 threads can be 5-8x slower than 1 (measured here: 216 vs 28 ms per decode step), so
@@ -100,10 +101,36 @@ def child_env(threads: int | None) -> dict[str, str]:
     return {**os.environ, "OMP_NUM_THREADS": str(threads)} if threads else dict(os.environ)
 
 
+def bench_gguf(model_dir: Path) -> Path:
+    """The bench model as a bf16 GGUF (llama.cpp's converter; LLAMA_CPP_DIR or `make gguf`), made once."""
+    from luban.compress.gguf_export import export_gguf
+
+    gguf = model_dir / "gguf" / "bench-bf16.gguf"
+    if not gguf.is_file():
+        export_gguf(model_dir, gguf, "bf16")
+    return gguf
+
+
+def llama_server_command(gguf: Path, port: int, threads: int | None) -> list[str]:
+    """Bare llama-server with exactly the flags Luban's llama-server backend gives its child."""
+    from luban.serve.backends.base import ModelSpec
+    from luban.serve.backends.llamaserver import LlamaServerBackend, find_binary
+
+    backend = LlamaServerBackend(ModelSpec("bench", str(gguf), "llama-server",
+                                           {"parallel": 16, **({"threads": threads} if threads else {})}))
+    backend.binary = find_binary()
+    return backend.command(port)
+
+
 def start_server(system: str, model_dir: Path, port: int, log: Path,
                  threads: int | None = None) -> subprocess.Popen[bytes]:
     # `-fp32` / `-bf16` variants pin the dtype, for a comparison at equal precision
-    if system.startswith("luban"):
+    if system == "llama-server":
+        cmd = llama_server_command(bench_gguf(model_dir), port, threads)
+    elif system == "luban-gguf":  # `luban serve model.gguf`: llama-server as Luban's supervised child
+        cmd = [str(VENV_BIN / "luban"), "serve", str(bench_gguf(model_dir)), "--name", "bench", "--port", str(port),
+               "--log-level", "warning", "--max-batch", "16"] + (["--threads", str(threads)] if threads else [])
+    elif system.startswith("luban"):
         cmd = [str(VENV_BIN / "luban"), "serve", str(model_dir), "--name", "bench", "--port", str(port),
                "--log-level", "warning"] + (["--dtype", "float32"] if system.endswith("-fp32") else [])
     else:
@@ -188,7 +215,7 @@ def bench_server(system: str, model_dir: Path, prompts: list[str], args: argpars
     proc = start_server(system, model_dir, port, log, args.threads)
     sampler = RssSampler(proc.pid)
     sampler.start()
-    model = "bench" if system.startswith("luban") else str(model_dir)
+    model = "bench" if system.startswith(("luban", "llama")) else str(model_dir)
     out: dict[str, Any] = {}
     try:
         wait_healthy(url, proc, log)
@@ -282,7 +309,8 @@ def fmt(r: dict[str, Any]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--systems", default="luban,transformers,naive",
-                    help="any of luban, luban-fp32, transformers, transformers-bf16, naive")
+                    help="any of luban, luban-fp32, transformers, transformers-bf16, naive, llama-server (bare "
+                         "llama.cpp server on a bf16 GGUF), luban-gguf (`luban serve` of that GGUF)")
     ap.add_argument("--concurrency", default="1,4,16")
     ap.add_argument("--requests-per-client", type=int, default=2)
     ap.add_argument("--max-tokens", type=int, default=128)
@@ -318,14 +346,15 @@ def main() -> None:
 
 def report_ratios(results: dict[str, Any], levels: list[int]) -> None:
     pairs = [("luban", "transformers"), ("luban", "naive"), ("luban", "transformers-bf16"),
-             ("luban-fp32", "transformers")]
+             ("luban-fp32", "transformers"), ("luban-gguf", "llama-server"), ("luban-gguf", "luban")]
     for mine, peer in pairs:
         lub, other = results.get(mine, {}), results.get(peer, {})
         for c in levels:
             a, b = lub.get(str(c)), other.get(str(c))
             if a and b and b["tok_s"] > 0:
                 print(f"{mine} / {peer:16s} c={c:<3d} throughput x{a['tok_s'] / b['tok_s']:.2f}  "
-                      f"TTFT p99 x{a['ttft_p99_ms'] / max(b['ttft_p99_ms'], 1e-9):.2f}")
+                      f"TTFT p99 x{a['ttft_p99_ms'] / max(b['ttft_p99_ms'], 1e-9):.2f}  "
+                      f"TTFT p50 {a['ttft_p50_ms'] - b['ttft_p50_ms']:+.2f} ms")
 
 
 if __name__ == "__main__":

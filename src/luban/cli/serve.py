@@ -21,9 +21,9 @@ MODELS = typer.Argument(..., help="workspace model artifact names/ids, HF direct
 HOST = typer.Option("127.0.0.1", "--host", help="interface to bind (0.0.0.0 for all)")
 PORT = typer.Option(8000, "--port", "-p", help="TCP port")
 NAME = typer.Option(None, "--name", help="served model id, once per MODEL in order")
-BACKEND = typer.Option(None, "--backend", "-b", help="hf, onnx, llamacpp or remote: once for every MODEL or once per "
-                       "MODEL in order (default: detected per MODEL: a URL is remote, a .gguf llamacpp, a folder "
-                       "with *.onnx onnx, else hf)")
+BACKEND = typer.Option(None, "--backend", "-b", help="hf, onnx, llama-server, llamacpp or remote: once for every MODEL "
+                       "or once per MODEL in order (default: detected per MODEL: a URL is remote, a .gguf (or a "
+                       "folder with one) llama-server, a folder with *.onnx onnx, else hf)")
 DEVICE = typer.Option(None, "--device", help="cpu or cuda (default: cuda when available)")
 MAX_BATCH = typer.Option(32, "--max-batch", help="sequences decoded together per step")
 MAX_QUEUE = typer.Option(256, "--max-queue", help="waiting requests before answering 429")

@@ -119,7 +119,7 @@ def test_serve_a_gguf_of_the_tiny_model(tiny_model_dir: Path, tiny_gguf: Path, s
     from transformers import AutoTokenizer
 
     gguf = tiny_gguf
-    srv = start_server([str(gguf), "--name", "tiny-gguf"])
+    srv = start_server([str(gguf), "--name", "tiny-gguf", "--backend", "llamacpp"])
     client = openai.OpenAI(base_url=srv.url + "/v1", api_key="none", max_retries=0, timeout=60)
     r = client.chat.completions.create(model="tiny-gguf", messages=MSG, max_tokens=6, temperature=0)
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)

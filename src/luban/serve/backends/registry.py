@@ -17,17 +17,20 @@ BACKENDS: Registry[Callable[[ModelSpec], Backend]] = Registry("serving backend",
     "hf": "luban.serve.backends.hf:HFBackend",
     "onnx": "luban.serve.backends.onnx:OnnxBackend",
     "llamacpp": "luban.serve.backends.llamacpp:LlamaCppBackend",
+    "llama-server": "luban.serve.backends.llamaserver:LlamaServerBackend",
     "remote": "luban.serve.backends.remote:RemoteBackend",
 }, base=Backend)
 
 
 def detect_backend(source: str) -> str:
-    """Guess the backend from the source: an URL is remote, a .gguf is llama.cpp, *.onnx is ONNX."""
+    """Guess the backend from the source: an URL is remote, a .gguf (or a folder with one) is llama.cpp's
+    own `llama-server` as a supervised child (parallel slots; `llamacpp` runs it in-process one request
+    at a time), *.onnx is ONNX, anything else transformers."""
     if source.startswith(("http://", "https://")):
         return "remote"
     p = Path(source)
     if p.suffix == ".gguf" or (p.is_dir() and any(p.glob("*.gguf"))):
-        return "llamacpp"
+        return "llama-server"
     if p.is_dir() and any(p.glob("*.onnx")):
         return "onnx"
     return "hf"
