@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-gguf: $(GGUF_STAMP)
+gguf: $(GGUF_STAMP) $(BIN)/llama-server
 
 $(GGUF_STAMP): $(STAMP)
 	@mkdir -p .cache
@@ -35,6 +35,15 @@ $(GGUF_STAMP): $(STAMP)
 	CMAKE_ARGS="-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF" \
 	  CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install -q -c constraints.txt -e '.[gguf]'
 	@touch $@
+
+# llama.cpp's own C++ server (the `llama-server` serving backend), from the same vendored sources and linked against
+# the libraries llama-cpp-python compiled above: only llama.cpp's common helpers and the server are compiled here.
+LLAMA_LIBDIR = $$($(BIN)/python -c "import importlib.util as u, pathlib; print(pathlib.Path(u.find_spec('llama_cpp').origin).parent / 'lib')")
+$(BIN)/llama-server: $(GGUF_STAMP) deploy/llama-server/CMakeLists.txt
+	cmake -S deploy/llama-server -B .cache/llama-server-build -DCMAKE_BUILD_TYPE=Release \
+	  -DLLAMA_SRC=$(CURDIR)/$(LLAMA_SRC)/vendor/llama.cpp -DLLAMA_LIBDIR=$(LLAMA_LIBDIR)
+	cmake --build .cache/llama-server-build --target llama-server -j $$(nproc)
+	cp .cache/llama-server-build/bin/llama-server $@
 
 demo: $(STAMP)
 	$(BIN)/luban demo

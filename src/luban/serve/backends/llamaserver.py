@@ -56,12 +56,11 @@ OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: 
 
 def find_binary(option: str | None = None) -> Path:
     """The llama-server executable, or the one-line error that says to run `make gguf`."""
-    candidates = [option, os.environ.get("LUBAN_LLAMA_SERVER"), str(Path(sys.executable).parent / "llama-server"),
-                  shutil.which("llama-server")]
+    named = option or os.environ.get("LUBAN_LLAMA_SERVER")
+    candidates = [named] if named else [str(Path(sys.executable).parent / "llama-server"), shutil.which("llama-server")]
     for c in candidates:
         if c and Path(c).is_file() and os.access(c, os.X_OK):
             return Path(c)
-    named = option or os.environ.get("LUBAN_LLAMA_SERVER")
     where = f"'{named}' is not an executable file" if named else "not found next to Python or on PATH"
     raise UsageError(f"llama.cpp's llama-server binary: {where}", MAKE_HINT)
 
@@ -266,19 +265,20 @@ class LlamaServerBackend(RemoteBackend):
         """POST to the child; resent once on a connection it had closed or while it restarts."""
         from luban.serve.errors import APIError
 
-        for attempt in range(3):
+        for attempt in range(4):
             if not self._ready.is_set():
                 await self._wait_ready()
             request = self.client.build_request("POST", "/" + path, json=body)
             try:
                 return await self.client.send(request, stream=True)
             except (httpx.RemoteProtocolError, httpx.ConnectError, httpx.ReadError, httpx.WriteError) as err:
-                if attempt == 2:
+                if attempt == 3:
                     raise APIError(503, f"the llama-server engine of '{self.model_id}' is unreachable "
                                    f"({err.__class__.__name__}); retry shortly", type="server_error",
                                    headers={"Retry-After": "2"}) from err
-                if isinstance(err, httpx.ConnectError):
-                    await self._wait_ready()
+                proc = self._proc
+                if proc is not None and proc.poll() is not None:
+                    self._ready.clear()  # it died: wait for the supervisor's restart rather than retry blindly
         raise AssertionError("unreachable")
 
     def passes_through(self) -> bool:
