@@ -208,3 +208,19 @@ def test_luban_stops_its_child(tiny_gguf: Path, start_server: Any) -> None:
     while child.is_running() and child.status() != "zombie" and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not child.is_running() or child.status() == "zombie"
+
+
+@CONVERTER
+def test_slot_context_comes_from_the_gguf(tiny_gguf: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    import json
+
+    from luban.serve.backends.llamaserver import gguf_context_length
+
+    want = json.loads((tiny_model_dir / "config.json").read_text())["max_position_embeddings"]
+    assert gguf_context_length(tiny_gguf) == want
+    backend = LlamaServerBackend(ModelSpec("t", str(tiny_gguf), "llama-server", {"max_batch": 4}))
+    assert backend.slot_context() == min(want, 32768) and backend.parallel == 4
+    assert LlamaServerBackend(ModelSpec("t", str(tiny_gguf), "llama-server", {"context_length": 256})).slot_context() \
+        == 256
+    (tmp_path / "x.gguf").write_bytes(b"not gguf")
+    assert gguf_context_length(tmp_path / "x.gguf") == 0

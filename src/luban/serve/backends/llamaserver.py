@@ -8,8 +8,8 @@ Design choices:
 - The binary comes from `make gguf` (built from the sources vendored in the llama-cpp-python sdist);
   looked up as option `binary`, then $LUBAN_LLAMA_SERVER, next to the running Python, then on PATH.
 - Flags: `--parallel` slots (option `parallel`, else `max_batch` capped at 16), one unified KV pool
-  sized to the model's training context (`-c 0 --kv-unified`, or option `context_length`), so every
-  request may use the model's whole context; threads = usable cores (option `threads`); `--jinja`
+  of `parallel` x the model's training context (read from the GGUF, capped at 32k; or option
+  `context_length`), so every request may use the model's whole context even when all slots are busy; threads = usable cores (option `threads`); `--jinja`
   for the model's own chat template and tool calling; LoRA adapters loaded unapplied and chosen per
   request (`base:adapter` -> llama.cpp's per-request `lora` scales).
 - Supervision: a thread waits on the child; if it dies Luban restarts it with backoff (0.5 s doubling
@@ -89,6 +89,47 @@ def _die_with_parent() -> None:  # runs in the child before exec (Linux): SIGTER
         pass
 
 
+def gguf_context_length(path: Path) -> int:
+    """`<arch>.context_length` from a GGUF file's metadata (0 when absent or unreadable)."""
+    import struct
+
+    sizes = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+    try:
+        with path.open("rb") as f:
+            if f.read(4) != b"GGUF":
+                return 0
+            f.read(4 + 8)  # version, tensor count
+            (n_kv,) = struct.unpack("<Q", f.read(8))
+
+            def string() -> str:
+                (n,) = struct.unpack("<Q", f.read(8))
+                return f.read(n).decode("utf-8", "replace")
+
+            def skip(kind: int) -> None:
+                if kind == 8:
+                    string()
+                elif kind == 9:
+                    item, count = struct.unpack("<IQ", f.read(12))
+                    if item in sizes:
+                        f.seek(sizes[item] * count, 1)
+                    else:
+                        for _ in range(count):
+                            skip(item)
+                else:
+                    f.seek(sizes[kind], 1)
+
+            for _ in range(min(n_kv, 100_000)):
+                key = string()
+                (kind,) = struct.unpack("<I", f.read(4))
+                if key.endswith(".context_length") and kind in (4, 5, 10, 11):
+                    fmt = {4: "<I", 5: "<i", 10: "<Q", 11: "<q"}[kind]
+                    return int(struct.unpack(fmt, f.read(sizes[kind]))[0])
+                skip(kind)
+    except (OSError, struct.error, KeyError, OverflowError, ValueError):
+        return 0
+    return 0
+
+
 def _why(log_text: str) -> str:
     """The most telling line of a failed child's log."""
     lines = [ln.strip() for ln in log_text.splitlines() if ln.strip()]
@@ -141,7 +182,8 @@ class LlamaServerBackend(RemoteBackend):
     def command(self, port: int) -> list[str]:
         assert self.binary is not None
         cmd = [str(self.binary), "-m", str(self.gguf), "--host", "127.0.0.1", "--port", str(port),
-               "--alias", self.model_id, "--parallel", str(self.parallel), "--kv-unified", "-c", str(self.ctx),
+               "--alias", self.model_id, "--parallel", str(self.parallel), "--kv-unified",
+               "--kv-unified-per-slot", str(self.slot_context()),
                "--threads", str(self.threads), "--threads-batch", str(self.threads),
                "--threads-http", str(self.parallel + 4), "--jinja", "--no-webui"]
         for path in self.spec.adapters.values():
@@ -149,6 +191,11 @@ class LlamaServerBackend(RemoteBackend):
         if self.spec.adapters:
             cmd.append("--lora-init-without-apply")
         return cmd + self.extra_args
+
+    def slot_context(self) -> int:
+        """Tokens one request may use: option context_length, else the model's training context capped at
+        32k; the shared KV pool holds `parallel` times that."""
+        return self.ctx or min(gguf_context_length(self.gguf) or 4096, 32768)
 
     def load(self) -> None:
         self.binary = find_binary(self.spec.options.get("binary"))
