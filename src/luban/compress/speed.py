@@ -9,7 +9,7 @@ Design choices:
   tokens/s is (new_tokens - 1) / (total - first), the median of `runs` after one warm-up.
 - Each runtime's own generation loop: `model.generate` for transformers, llama.cpp's `generate`, and for
   ONNX Runtime a 15-line loop that feeds the KV cache back (what the onnx serving backend does).
-- Peak memory is the child's peak resident set (`ru_maxrss`), load included.
+- Peak memory is the child's peak resident set (VmHWM), load included.
 """
 
 from __future__ import annotations
@@ -85,6 +85,18 @@ def _gguf_runner(gguf: Path, ids: list[int], threads: int | None) -> Callable[[i
     return run
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: a child's ru_maxrss starts from its parent's
+    at fork and survives exec, so a child of a big parent would report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def measure_here(path: Path, dtype: str = "float32", new_tokens: int = 64, runs: int = 3,
                  threads: int | None = None) -> dict[str, float]:
     """Load `path` here and time it; see the module docstring."""
@@ -118,7 +130,7 @@ def measure_here(path: Path, dtype: str = "float32", new_tokens: int = 64, runs:
     fulls = [timed(new_tokens) for _ in range(runs)]
     first, full = statistics.median(firsts), statistics.median(fulls)
     return {"load_s": load_s, "ttft_ms": 1000 * first, "tokens_per_s": (new_tokens - 1) / max(full - first, 1e-9),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "prompt_tokens": len(ids)}
+            "peak_rss_mb": peak_rss_mb(), "prompt_tokens": len(ids)}
 
 
 def measure(path: str | Path, dtype: str = "float32", new_tokens: int = 64, runs: int = 3,
