@@ -86,6 +86,7 @@ def sweep(model: str = typer.Argument(..., help="model artifact (name or id)"),
           prefer: str = typer.Option("size", "--prefer", help="size or speed: which passing variant wins"),
           no_speed: bool = typer.Option(False, "--no-speed", help="skip the one-stream speed measurement"),
           name: str = typer.Option("sweep", "--name", "-n", help="report name; the winner is tagged NAME-candidate"),
+          force: bool = typer.Option(False, "--force", help="re-point NAME and its variants' names if they exist"),
           ) -> None:
     """Build every variant, evaluate each with the same tasks, and name the smallest (or fastest) that passes.
 
@@ -97,6 +98,7 @@ def sweep(model: str = typer.Argument(..., help="model artifact (name or id)"),
     from luban.compress.sweep import SweepConfig
     from luban.core.errors import UsageError
     from luban.stages import compress_sweep
+    from luban.train.preflight import check_output_name
 
     gates = {}
     for g in gate:
@@ -107,6 +109,7 @@ def sweep(model: str = typer.Argument(..., help="model artifact (name or id)"),
     cfg = SweepConfig(variants=[v.strip() for v in variants.split(",") if v.strip()], tasks=[str(t) for t in task],
                       gates=gates, prefer=prefer, measure_speed=not no_speed)  # type: ignore[arg-type]
     ws = state.workspace()
+    check_output_name(ws, name, force)
     with console.status("building and measuring the variants..."):
         report = compress_sweep(cfg, ws, {"model": ws.get(model)}, name)
     results = json.loads((report.path / "results.json").read_text(encoding="utf-8"))
