@@ -21,7 +21,8 @@ def test_round_trip_at_every_chunk_boundary(tmp_path, size):
     src.write_bytes(data)
     dek = secrets.token_bytes(32)
     encrypt_file(src, enc, dek, context=b"a", chunk=CHUNK)
-    assert data == b"" or data not in enc.read_bytes()
+    if size >= 16:  # shorter plaintexts can turn up in random ciphertext bytes by chance
+        assert data not in enc.read_bytes()
     decrypt_file(enc, out, dek, context=b"a")
     assert out.read_bytes() == data
 

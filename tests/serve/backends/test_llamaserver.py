@@ -224,3 +224,13 @@ def test_slot_context_comes_from_the_gguf(tiny_gguf: Path, tiny_model_dir: Path,
         == 256
     (tmp_path / "x.gguf").write_bytes(b"not gguf")
     assert gguf_context_length(tmp_path / "x.gguf") == 0
+
+
+def test_a_damaged_gguf_header_reads_as_no_context_length_without_allocating_it(tmp_path: Path) -> None:
+    import struct
+
+    from luban.serve.backends.llamaserver import gguf_context_length
+
+    bad = tmp_path / "damaged.gguf"  # one metadata key whose length claims 4 EiB
+    bad.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", 1 << 62) + b"llama")
+    assert gguf_context_length(bad) == 0

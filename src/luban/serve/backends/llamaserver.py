@@ -101,8 +101,12 @@ def gguf_context_length(path: Path) -> int:
             f.read(4 + 8)  # version, tensor count
             (n_kv,) = struct.unpack("<Q", f.read(8))
 
+            size = path.stat().st_size
+
             def string() -> str:
                 (n,) = struct.unpack("<Q", f.read(8))
+                if n > size:  # a damaged header: never read (or allocate) past the file
+                    raise ValueError(f"string of {n} bytes in a {size}-byte file")
                 return f.read(n).decode("utf-8", "replace")
 
             def skip(kind: int) -> None:
@@ -125,7 +129,7 @@ def gguf_context_length(path: Path) -> int:
                     fmt = {4: "<I", 5: "<i", 10: "<Q", 11: "<q"}[kind]
                     return int(struct.unpack(fmt, f.read(sizes[kind]))[0])
                 skip(kind)
-    except (OSError, struct.error, KeyError, OverflowError, ValueError):
+    except (OSError, struct.error, KeyError, OverflowError, ValueError, MemoryError):
         return 0
     return 0
 
