@@ -94,3 +94,29 @@ def metric(url: str, name: str, **labels: str) -> float:
         if all(f'{k}="{v}"' in line for k, v in labels.items()):
             total += float(line.rsplit(" ", 1)[1])
     return total
+
+
+def need_exe(exe: str) -> str:
+    """The path of a program the test needs (nginx, redis-server): a skip outside CI, a failure under CI=true."""
+    import shutil
+
+    import pytest
+
+    path = shutil.which(exe) or (f"/usr/sbin/{exe}" if Path(f"/usr/sbin/{exe}").exists() else None)
+    if path is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"{exe} is not installed and CI=true requires it")
+        pytest.skip(f"{exe} is not installed")
+    return path
+
+
+def wait_port(port: int, timeout: float = 10) -> None:
+    """Until something listens on 127.0.0.1:`port`."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")

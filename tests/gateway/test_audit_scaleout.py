@@ -4,8 +4,6 @@ once, in one chain per replica process, and every chain verifies."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import subprocess
 import time
@@ -18,7 +16,7 @@ from typing import Any
 import openai
 import pytest
 import sqlalchemy as sa
-from gateway_procs import free_port, start_gateway, start_stub
+from gateway_procs import free_port, need_exe, start_gateway, start_stub, wait_port
 
 from luban.audit import AuditStore
 from luban.audit.query import Filter, find
@@ -28,29 +26,6 @@ from luban.gateway.deploy.nginx import NginxConfig, render_nginx
 from luban.gateway.keys import KeyStore
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def _nginx() -> str:
-    path = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if path is None:
-        if IN_CI:
-            pytest.fail("nginx is not installed and CI=true requires it")
-        pytest.skip("nginx is not installed")
-    return path
-
-
-def _wait_port(port: int, timeout: float = 10) -> None:
-    import socket
-
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 @pytest.fixture()
@@ -66,7 +41,7 @@ def pg(postgres_url: str) -> Iterator[str]:
 
 
 def test_every_answered_call_is_recorded_once_across_a_replica_restart(tmp_path: Path, pg: str) -> None:
-    nginx = _nginx()
+    nginx = need_exe("nginx")
     up = start_stub(tmp_path, "up")
     store = KeyStore(pg)
     _, secret = store.create("load")
@@ -87,7 +62,7 @@ def test_every_answered_call_is_recorded_once_across_a_replica_restart(tmp_path:
                                              worker_processes="1", keepalive=16)))
     ngx = subprocess.Popen([nginx, "-c", str(conf), "-g", "daemon off;"],
                            stdout=(tmp_path / "nginx.out").open("w"), stderr=subprocess.STDOUT)
-    _wait_port(front)
+    wait_port(front)
     client = openai.OpenAI(base_url=f"http://127.0.0.1:{front}/v1", api_key=secret, max_retries=0, timeout=30)
     answered: list[int] = []
     errors: list[str] = []

@@ -11,8 +11,6 @@ the official `openai` client. Every call goes through nginx:
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import subprocess
 import time
@@ -26,47 +24,24 @@ import httpx
 import openai
 import pytest
 import sqlalchemy as sa
-from gateway_procs import free_port, metric, start_gateway, start_stub
+from gateway_procs import free_port, metric, need_exe, start_gateway, start_stub, wait_port
 
 from luban.gateway.deploy.nginx import NginxConfig, render_nginx
 from luban.gateway.keys import KeyStore
 from luban.gateway.usage import UsageStore
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 RPM = 6
-
-
-def _need(exe: str) -> str:
-    path = shutil.which(exe) or (f"/usr/sbin/{exe}" if Path(f"/usr/sbin/{exe}").exists() else None)
-    if path is None:
-        if IN_CI:
-            pytest.fail(f"{exe} is not installed and CI=true requires it")
-        pytest.skip(f"{exe} is not installed")
-    return path
-
-
-def _wait_port(port: int, timeout: float = 10) -> None:
-    import socket
-
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
 
 
 @pytest.fixture(scope="module")
 def redis_own(module_tmp: Path, redis_url: str) -> Iterator[dict[str, Any]]:
     """A redis-server of this test's own, on another port: the one this test stops."""
-    exe = _need("redis-server")
+    exe = need_exe("redis-server")
     port = free_port()
     proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                             stdout=(module_tmp / "redis-own.log").open("w"), stderr=subprocess.STDOUT)
-    _wait_port(port)
+    wait_port(port)
     yield {"proc": proc, "url": f"redis://127.0.0.1:{port}/0"}
     proc.terminate()
     proc.wait()
@@ -86,7 +61,7 @@ def pg(postgres_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def env(module_tmp: Path, redis_own: dict[str, Any], pg: str) -> Iterator[dict[str, Any]]:
-    nginx = _need("nginx")
+    nginx = need_exe("nginx")
     up = start_stub(module_tmp, "up")
     store = KeyStore(pg)
     keys = {name: store.create(name, **kw) for name, kw in  # type: ignore[arg-type]
@@ -108,7 +83,7 @@ def env(module_tmp: Path, redis_own: dict[str, Any], pg: str) -> Iterator[dict[s
                                              worker_processes="1", keepalive=16)))
     ngx = subprocess.Popen([nginx, "-c", str(conf), "-g", "daemon off;"],
                            stdout=(module_tmp / "nginx.out").open("w"), stderr=subprocess.STDOUT)
-    _wait_port(front)
+    wait_port(front)
     yield {"url": f"http://127.0.0.1:{front}", "a": a, "b": b, "up": up, "keys": keys, "pg": pg,
            "redis": redis_own, "nginx_log": run_dir / "error.log"}
     ngx.send_signal(signal.SIGQUIT)
