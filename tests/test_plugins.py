@@ -76,7 +76,7 @@ def test_each_registered_entry_loads() -> None:
         for name in reg:
             if name != "ray":  # an optional extra; imported only when named
                 assert reg.get(name) is not None, (reg.kind, name)
-    assert {"hf", "onnx", "llamacpp", "remote"} == set(BACKENDS.names())
+    assert {"hf", "onnx", "llamacpp", "llama-server", "remote"} == set(BACKENDS.names())
     assert set(SUFFIXES.values()) <= set(READERS.names())
     assert get_executor("local", 1).__class__ is LocalExecutor
 
