@@ -131,7 +131,9 @@ def test_a_judge_task_end_to_end_and_an_unparseable_judge(judge: JudgeServer, ti
     res = evaluate(local, [task])
     assert res["metrics"] == {"judged.judge_score": 0.8, "judged.judge_raw": 4.0}
     assert res["tasks"]["judged"]["items"][0]["judge"] == "Partly right. [[4]]"
-    assert "How long is the warranty of the X100 robot vacuum?" in judge.prompts[0]
+    # the judge is asked concurrently, so the prompts arrive in any order
+    assert len(judge.prompts) == 2
+    assert any("How long is the warranty of the X100 robot vacuum?" in p for p in judge.prompts)
     judge.reply = "I think it is fine."
     with pytest.raises(JudgeError, match="holds no score: 'I think it is fine.'"):
         evaluate(local, [task])
