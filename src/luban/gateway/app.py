@@ -100,6 +100,10 @@ class GatewayApp:
             guard = next((h for h in gateway.hooks.hooks if getattr(h, "name", "") == "guard"), None)
             policy = getattr(guard, "policy_name", "default")
             self.mounts["/v1/moderations"] = cast(ASGIApp, create_moderations_app(policy, gateway.authenticate))
+        if gateway.cfg.console and "/console" not in self.mounts:
+            from luban.gateway.plugins import MOUNTS
+
+            self.mounts["/console"] = MOUNTS.get("/console")(gateway)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -542,9 +546,9 @@ class GatewayApp:
         path = scope["path"]
         for prefix, app in self.mounts.items():
             if path == prefix or path.startswith(prefix + "/"):
-                sub = dict(scope)
+                sub = dict(scope)  # ASGI: `path` keeps the prefix, `root_path` names it (Starlette strips it)
                 sub["root_path"] = scope.get("root_path", "") + prefix
-                sub["path"] = path[len(prefix):] or "/"
+                sub["path"] = sub["root_path"] + (path[len(prefix):] or "/")
                 await app(sub, receive, send)
                 return
         gw = self.gw

@@ -159,6 +159,7 @@ class GatewayConfig(_Section):
     redis: RedisConfig = Field(default_factory=RedisConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     hooks: list[HookSpec] = Field(default_factory=list)
+    console: bool = True  # the web console at /console (its pages and API; behind the same keys)
 
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

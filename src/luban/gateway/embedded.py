@@ -52,5 +52,5 @@ def check_exposure(cfg: GatewayConfig, host: str, workspace: Path | None, no_aut
 
 def wrap_engine(engine_app: ASGIApp, cfg: GatewayConfig, workspace: Path | None, no_auth: bool) -> GatewayApp:
     gateway = Gateway(cfg, workspace=None, no_auth=no_auth, engine_app=engine_app,
-                      db_url=keys_url(cfg, workspace), lazy_db=True)
+                      db_url=keys_url(cfg, workspace), lazy_db=True, home=workspace)
     return GatewayApp(gateway)

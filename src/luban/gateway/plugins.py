@@ -1,4 +1,4 @@
-"""The gateway's plug-in kinds and their registered names: hooks, upstream kinds, routing strategies.
+"""The gateway's plug-in kinds and their registered names: hooks, upstream kinds, routing strategies, mounts.
 
 Entries are "module:Attr" strings, imported only when a gateway.yaml names them; any other importable
 "module:Attr" works too (`hooks: [{use: "mypkg.mod:MyHook", with: {...}}]`). Adding one is one line here.
@@ -26,4 +26,11 @@ STRATEGIES: Registry[Any] = Registry("routing strategy", {
     "weighted": "luban.gateway.routing:Weighted",
     "least-busy": "luban.gateway.routing:LeastBusy",
     "latency": "luban.gateway.routing:LowestLatency",
+})
+
+# management apps the gateway mounts beside the hot path: "prefix" -> a factory `(gateway) -> ASGI app`. The console
+# is a layer above the gateway (it shows data, training and evaluation), so the gateway names it here and never
+# imports it; `console: false` in gateway.yaml leaves it out.
+MOUNTS: Registry[Any] = Registry("gateway mount", {
+    "/console": "luban.console.app:create_console_app",
 })

@@ -62,9 +62,11 @@ def build_hooks(cfg: GatewayConfig) -> Hooks:
 class Gateway:
     def __init__(self, cfg: GatewayConfig, *, workspace: Path | None = None, no_auth: bool = False,
                  engine_app: ASGIApp | None = None, hooks: Hooks | None = None, db_url: str | None = None,
-                 lazy_db: bool = False) -> None:
+                 lazy_db: bool = False, home: Path | None = None) -> None:
         self.cfg = cfg
         self.workspace = workspace
+        # the workspace whose artifacts the console shows; in embedded mode the gateway keeps no state there
+        self.home: Path | None = home or workspace
         self.no_auth = no_auth
         self.engine_app = engine_app  # embedded mode: the serve layer's app behind us
         self.catalog = catalog()
