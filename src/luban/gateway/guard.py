@@ -12,13 +12,18 @@
 - `on_chunk` / `flush`: the answer goes through `luban.guard.stream.StreamModerator`, one per choice:
   at most `stream.hold_chars` characters are held back; a block ends the answer with the refusal and
   `finish_reason: "content_filter"`. The explicit AIGC notice is added at the end (or start).
-- Verdicts that are not `allow` are copied into `ctx.verdicts` for usage and audit.
+- Verdicts that are not `allow` are copied into `ctx.verdicts` for usage and audit, and shown to the client
+  (the console's chat shows them): the policy and the input's verdicts in the `X-Luban-Guard` header
+  (compact JSON, action/scanner/category only, never the text or spans); a non-streamed answer also carries
+  every verdict, output included, in its `luban_guard` field. A stream's output block is its refusal with
+  `finish_reason: "content_filter"`; its masks show in the text.
 A policy with a remote scanner (an LLM judge) is run in a worker thread, off the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +36,8 @@ from luban.guard.stream import Blocked, StreamModerator
 from luban.guard.verdict import Decision, language
 
 TEXT_ROUTES = ("chat.completions", "completions")
+REPORT_HEADER = "X-Luban-Guard"
+REPORT_FIELD = "luban_guard"
 SCANNED_ROLES = ("user", "tool", "function")
 Slot = tuple[Any, Any, bool]  # (a dict or list holding a text, its key or index, scanned by the input policy)
 CROSS_BORDER_REFUSAL = {
@@ -103,6 +110,8 @@ class GuardHook(BaseHook):
                 ctx.response_headers[HEADER] = header_value(label)
                 ctx.response_fields[FIELD] = label
             ctx.extra["guard_policy"] = policy
+        ctx.response_headers[REPORT_HEADER] = json.dumps(_report(ctx, policy), separators=(",", ":"),
+                                                         ensure_ascii=True)
 
     async def _cross_border(self, ctx: CallContext, policy: Policy, slots: list[Slot], lang: str) -> None:
         cb = policy.spec.cross_border
@@ -150,6 +159,8 @@ class GuardHook(BaseHook):
             out = mod.feed(text)
         except Blocked as b:
             _copy(ctx, b.decision, stage="output")
+            if not ctx.stream:
+                ctx.response_fields[REPORT_FIELD] = _report(ctx, mod.policy)
             raise Refusal(b.refusal) from None
         pending = ctx.extra.get("guard_prefix")
         if pending and ctx.choice in pending and out:
@@ -165,13 +176,25 @@ class GuardHook(BaseHook):
             out = mod.finish(whole=not ctx.stream)
         except Blocked as b:
             _copy(ctx, b.decision, stage="output")
+            if not ctx.stream:
+                ctx.response_fields[REPORT_FIELD] = _report(ctx, mod.policy)
             raise Refusal(b.refusal) from None
         for v in mod.verdicts:
             ctx.verdicts.append(Verdict(v.action, v.scanner, v.category, v.reason, list(v.spans), "output"))
+        if not ctx.stream:  # merged into the JSON answer after the last choice's flush
+            ctx.response_fields[REPORT_FIELD] = _report(ctx, mod.policy)
         lab = mod.policy.spec.labeling
         if lab.explicit and lab.position == "end" and (out or mod.released):
             out += notice(lab, mod.lang)
         return out
+
+
+def _report(ctx: CallContext, policy: Policy) -> dict[str, Any]:
+    """What the client is told of the guard's work: the policy and each verdict's action, scanner, category
+    and stage (never the text, reasons or spans: those stay in the audit)."""
+    verdicts = [{"action": v.action, "scanner": v.scanner, "category": v.category, "stage": v.stage}
+                for v in ctx.verdicts]
+    return {"policy": policy.name, "verdicts": verdicts}
 
 
 def _copy(ctx: CallContext, d: Decision, stage: str = "input") -> None:
