@@ -60,7 +60,12 @@ class Index:
         self.key = workspace_key
         try:
             self.engine: Engine = create_engine(url, future=True)
-            metadata.create_all(self.engine)
+            try:
+                metadata.create_all(self.engine)
+            except SQLAlchemyError as e:  # two processes opening a new workspace at once: the other won
+                if "already exists" not in str(e):
+                    raise
+                metadata.create_all(self.engine)
         except (SQLAlchemyError, ModuleNotFoundError) as e:
             msg = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise WorkspaceError(f"cannot open the workspace index at {_safe(url)}: {msg}",
