@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import random
 
 import pytest
 
-from luban.guard.normalize import Text, normalize
+from luban.guard.normalize import _LEET_RUN, LEET, Text, normalize, undo_leet
 from luban.guard.scanners.lexicon import LexiconScanner
 
 
@@ -84,3 +85,13 @@ def test_plain_ascii_takes_the_fast_path() -> None:
     n = normalize("Plain ASCII")
     assert n.text == "plain ascii" and n.index is None
     assert Text("ｆｕｌｌ").norm.text == "full"
+
+
+def test_undo_leet_matches_the_run_regex_on_random_text() -> None:
+    """The fast leet pass (translate + find) rewrites exactly the runs that `_LEET_RUN` describes."""
+    rng = random.Random(1)
+    alphabet = list("abz019@$!|.-_ ") + ["炸", "x100", "b0mb", "h@ck"]
+    for _ in range(5000):
+        s = "".join(rng.choices(alphabet, k=rng.randint(0, 40)))
+        assert undo_leet(s) == _LEET_RUN.sub(lambda m: m.group().translate(LEET), s), s
+    assert undo_leet("the x100 has 2 b0mbs") == "the xioo has 2 bombs"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from luban.core.registry import Registry
 from luban.guard.detectors.base import Detector, Match
+from luban.guard.detectors.windows import Windows
 
 DETECTORS: Registry[type[Detector]] = Registry("PII type", {
     "email": "luban.guard.detectors.email:Email",
@@ -33,9 +34,13 @@ def load(types: list[str] | None = None) -> list[Detector]:
 
 
 def scan(text: str, detectors: list[Detector] | None = None) -> list[Match]:
+    """Every detector's matches, each detector searching only the windows around its seed
+    (`luban.guard.detectors.windows`: the same matches as a search of the whole text, found faster)."""
     found: list[tuple[int, Match]] = []
+    views = Windows(text)
     for det in detectors if detectors is not None else load():
-        found.extend((det.priority, m) for m in det.find(text))
+        for start, end in views.of(det.seed):
+            found.extend((det.priority, m) for m in det.find(text, start, end))
     if not found:
         return []
     found.sort(key=lambda pm: (-pm[0], -(pm[1].end - pm[1].start), pm[1].start))

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 from luban.guard.detectors.base import Match
 from luban.guard.detectors.context import is_business
+from luban.guard.detectors.windows import DIGITS6
 
 PATTERN = re.compile(r"(?<![\d-])[2-9]\d{3}(?:[ -]?\d{2,4}){2,4}[ -]?\d{1,4}(?![\d-])")
 # (first digits low, high, lengths): a number matches when its prefix of that width is in [low, high]
@@ -66,9 +67,10 @@ def network_ok(digits: str) -> bool:
 class BankCard:
     name = "bank_card"
     priority = 60
+    seed = DIGITS6
 
-    def find(self, text: str) -> Iterator[Match]:
-        for m in PATTERN.finditer(text):
+    def find(self, text: str, start: int = 0, end: int | None = None) -> Iterator[Match]:
+        for m in PATTERN.finditer(text, start, len(text) if end is None else end):
             digits = re.sub(r"[ -]", "", m.group(0))
             if luhn_ok(digits) and network_ok(digits) and not is_business(text, m.start()):
                 yield Match(self.name, m.start(), m.end(), m.group(0))

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
+from luban.guard.detectors.windows import Seed
+
 
 @dataclass(frozen=True)
 class Match:
@@ -19,5 +21,8 @@ class Match:
 class Detector(Protocol):
     name: ClassVar[str]
     priority: ClassVar[int]  # higher wins when two detectors claim overlapping spans
+    seed: ClassVar[Seed]  # a pattern every match contains: only the windows around its hits are searched
 
-    def find(self, text: str) -> Iterator[Match]: ...
+    def find(self, text: str, start: int = 0, end: int | None = None) -> Iterator[Match]:
+        """Matches that the detector's regex finds in text[start:end] (context rules read all of `text`)."""
+        ...

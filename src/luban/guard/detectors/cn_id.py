@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from luban.guard.detectors.base import Match
 from luban.guard.detectors.context import is_business
+from luban.guard.detectors.windows import DIGITS6
 
 PATTERN = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}"
                      r"[0-9Xx](?![0-9A-Za-z])")
@@ -34,8 +35,9 @@ def valid_cn_id(number: str) -> bool:
 class CNResidentID:
     name = "cn_id"
     priority = 90
+    seed = DIGITS6
 
-    def find(self, text: str) -> Iterator[Match]:
-        for m in PATTERN.finditer(text):
+    def find(self, text: str, start: int = 0, end: int | None = None) -> Iterator[Match]:
+        for m in PATTERN.finditer(text, start, len(text) if end is None else end):
             if valid_cn_id(m.group(0)) and not is_business(text, m.start()):
                 yield Match(self.name, m.start(), m.end(), m.group(0))

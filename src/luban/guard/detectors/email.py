@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 
 from luban.guard.detectors.base import Match
+from luban.guard.detectors.windows import Seed
 
 PATTERN = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.([A-Za-z]{2,24})(?![A-Za-z0-9])")
@@ -24,11 +25,12 @@ FILE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", 
 class Email:
     name = "email"
     priority = 50
+    seed = Seed(re.compile("@"), token=True)
 
-    def find(self, text: str) -> Iterator[Match]:
+    def find(self, text: str, start: int = 0, end: int | None = None) -> Iterator[Match]:
         if "@" not in text:
             return
-        for m in PATTERN.finditer(text):
+        for m in PATTERN.finditer(text, start, len(text) if end is None else end):
             if m.group(1).lower() in FILE_EXTENSIONS:
                 continue
             if text.startswith(":", m.end()) and re.match(r":[\w~./-]", text[m.end():m.end() + 2]):

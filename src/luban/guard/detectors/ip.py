@@ -21,6 +21,7 @@ from collections.abc import Iterator
 
 from luban.guard.detectors.base import Match
 from luban.guard.detectors.context import is_business
+from luban.guard.detectors.windows import Seed
 
 IPV4 = re.compile(r"(?<![\d.])(?<![vV])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
                   r"(?!\.?\d)")
@@ -53,11 +54,12 @@ def _network(text: str, end: int) -> bool:
 class IPv4:
     name = "ipv4"
     priority = 20
+    seed = Seed(re.compile(r"0\.0{1,3}\.0{1,3}\.0"))  # digits folded to 0: "a.b.c.d" holds "0.0.0.0"
 
-    def find(self, text: str) -> Iterator[Match]:
+    def find(self, text: str, start: int = 0, end: int | None = None) -> Iterator[Match]:
         if "." not in text:
             return
-        for m in IPV4.finditer(text):
+        for m in IPV4.finditer(text, start, len(text) if end is None else end):
             if _network(text, m.end()) or is_business(text, m.start()):
                 continue
             if _someones(ipaddress.IPv4Address(m.group(0))):
@@ -76,10 +78,11 @@ def _plausible_ipv6(cand: str) -> bool:
 class IPv6:
     name = "ipv6"
     priority = 20
+    seed = Seed(re.compile(r":[0-9A-Fa-f]{0,4}:"))  # two groups at least: "x:y:" holds ":y:"
 
-    def find(self, text: str) -> Iterator[Match]:
+    def find(self, text: str, start: int = 0, end: int | None = None) -> Iterator[Match]:
         if ":" not in text:
             return
-        for m in IPV6.finditer(text):
+        for m in IPV6.finditer(text, start, len(text) if end is None else end):
             if _plausible_ipv6(m.group(0)) and not _network(text, m.end()):
                 yield Match(self.name, m.start(), m.end(), m.group(0))

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from luban.guard.detectors.base import Match
 from luban.guard.detectors.context import BUSINESS, after, labels, nearest_label
+from luban.guard.detectors.windows import DIGITS6
 
 PATTERN = re.compile(r"(?<![0-9A-Za-z])(?:[EGDSPHMCK]\d{8}|E[A-HJ-NP-Z]\d{7}|[A-Z]{1,2}\d{6,8}|\d{9})(?![0-9A-Za-z])")
 KEYWORDS = ("护照", "通行证", "旅行证", "出入境证件", "passport", "travel document", "passeport", "reisepass")
@@ -25,8 +26,9 @@ LABELS = labels(passport=KEYWORDS, business=BUSINESS)
 class Passport:
     name = "passport"
     priority = 45
+    seed = DIGITS6
 
-    def find(self, text: str) -> Iterator[Match]:
-        for m in PATTERN.finditer(text):
+    def find(self, text: str, start: int = 0, end: int | None = None) -> Iterator[Match]:
+        for m in PATTERN.finditer(text, start, len(text) if end is None else end):
             if "passport" in (nearest_label(text, m.start(), LABELS, window=40), after(text, m.end(), LABELS)):
                 yield Match(self.name, m.start(), m.end(), m.group(0))

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from luban.guard.detectors.base import Match
 from luban.guard.detectors.context import is_business
+from luban.guard.detectors.windows import DIGITS6
 
 # not joined to letters, and not a group inside a longer grouped number ("6222 0212 3456 7895")
 _NOT_BEFORE = r"(?<![0-9A-Za-z_+#/-])(?<!\d[\s.])"
@@ -27,8 +28,8 @@ LANDLINE = re.compile(_NOT_BEFORE + r"(?:(?:\+|00)86[-\s]?)?(?:\(0?\d{2,3}\)\s?|
 INTERNATIONAL = re.compile(r"(?<![A-Za-z0-9+])\+[1-9]\d{0,2}(?:[-\s.]?\(?\d{1,4}\)?){2,5}(?![0-9A-Za-z_%])")
 
 
-def _found(name: str, pattern: re.Pattern[str], text: str) -> Iterator[Match]:
-    for m in pattern.finditer(text):
+def _found(name: str, pattern: re.Pattern[str], text: str, start: int, end: int | None) -> Iterator[Match]:
+    for m in pattern.finditer(text, start, len(text) if end is None else end):
         if not is_business(text, m.start()):
             yield Match(name, m.start(), m.end(), m.group(0))
 
@@ -36,26 +37,29 @@ def _found(name: str, pattern: re.Pattern[str], text: str) -> Iterator[Match]:
 class CNMobile:
     name = "cn_mobile"
     priority = 40
+    seed = DIGITS6
 
-    def find(self, text: str) -> Iterator[Match]:
-        return _found(self.name, MOBILE, text)
+    def find(self, text: str, start: int = 0, end: int | None = None) -> Iterator[Match]:
+        return _found(self.name, MOBILE, text, start, end)
 
 
 class CNLandline:
     name = "cn_landline"
     priority = 35
+    seed = DIGITS6
 
-    def find(self, text: str) -> Iterator[Match]:
-        return _found(self.name, LANDLINE, text)
+    def find(self, text: str, start: int = 0, end: int | None = None) -> Iterator[Match]:
+        return _found(self.name, LANDLINE, text, start, end)
 
 
 class InternationalPhone:
     name = "phone"
     priority = 30
+    seed = DIGITS6
 
-    def find(self, text: str) -> Iterator[Match]:
+    def find(self, text: str, start: int = 0, end: int | None = None) -> Iterator[Match]:
         if "+" not in text:
             return
-        for m in _found(self.name, INTERNATIONAL, text):
+        for m in _found(self.name, INTERNATIONAL, text, start, end):
             if 8 <= sum(c.isdigit() for c in m.text) <= 15:
                 yield m

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from luban.guard.detectors.base import Match
 from luban.guard.detectors.context import is_business
+from luban.guard.detectors.windows import Seed
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 L = "A-HJ-NP-Z"  # letters of GA 36: no I, no O
@@ -37,9 +38,10 @@ def _serial_ok(serial: str) -> bool:
 class LicencePlate:
     name = "licence_plate"
     priority = 45
+    seed = Seed(re.compile(f"[{PROVINCES}][{L}]"), ascii_ok=False)
 
-    def find(self, text: str) -> Iterator[Match]:
-        for m in PATTERN.finditer(text):
+    def find(self, text: str, start: int = 0, end: int | None = None) -> Iterator[Match]:
+        for m in PATTERN.finditer(text, start, len(text) if end is None else end):
             start = m.start()
             if start and text[start - 1:start + 1] in PLACE_NAMES:
                 continue
