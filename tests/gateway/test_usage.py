@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from luban.core.errors import UsageError
 from luban.gateway.hooks import CallContext, CallerKey, HookEnv
+from luban.gateway.metrics import GatewayMetrics
 from luban.gateway.providers import catalog
 from luban.gateway.usage import UsageHook, UsageRecord, UsageStore, UsageWriter, compare_costs, metadata
 
@@ -132,6 +133,33 @@ def test_hook_records_through_start_post_call_stop(sqlite_url: str) -> None:
     store = UsageStore(sqlite_url)
     rows = {r["key_id"]: r["requests"] for r in store.summary(by=["key_id"])}
     assert rows == {"": 1, "k1": 7}
+
+
+def test_queue_depth_is_a_gauge_on_metrics(sqlite_url: str) -> None:
+    metrics = GatewayMetrics()
+    hook = UsageHook(batch_size=100, flush_ms=10_000)  # nothing is written before stop: the queue only grows
+
+    def sample(name: str) -> float:
+        line = next(x for x in metrics.render().decode().splitlines() if x.startswith(name + " "))
+        return float(line.split()[1])
+
+    async def run() -> None:
+        await hook.start(HookEnv(config=None, workspace=None, db_url=sqlite_url, redis_url=None, catalog=catalog(),
+                                 gauge=metrics.gauge))
+        assert sample("luban_gateway_usage_queue") == 0
+        for i in range(7):
+            await hook.post_call(_ctx(i))
+        assert sample("luban_gateway_usage_queue") == 7
+        assert sample("luban_gateway_usage_dropped") == 0
+        await hook.stop()
+
+    asyncio.run(run())
+    assert sample("luban_gateway_usage_queue") == 0  # written at stop
+
+
+def test_a_gauge_name_outside_luban_is_refused() -> None:
+    with pytest.raises(ValueError, match="start with luban_"):
+        GatewayMetrics().gauge("queue", "x", lambda: 1.0)
 
 
 def test_hook_without_a_database_does_nothing() -> None:

@@ -72,18 +72,22 @@ def create(
     app_name: str = typer.Option(None, "--app", help="the application this key belongs to"),
     prompt: str = typer.Option(None, "--prompt", help="a prompt template applied to this key's calls (support@3)"),
     purpose: str = typer.Option(None, "--purpose", help="default purpose recorded in the audit log"),
+    origins: list[str] = typer.Option([], "--origin", help="a web page's origin that may use the key from a "
+                                      "browser (https://shop.example.com, or * for any); repeatable"),
     config: Path = CONFIG,
 ) -> None:
     """Create a key and print it once: only its salted hash is stored.
 
     Example: luban keys create support-bot --models qwen-support --rpm 60 --tpm 20000 --budget 50 --expires 90d
+    Example: luban keys create shop-widget --models qwen-support --rpm 30 --origin https://shop.example.com
     """
     from luban.gateway.keys import publish_change
 
     store, redis_url, prefix = _store_and_redis(config)
     scopes = [m.strip() for m in models.split(",") if m.strip()] if models else []
     rec, secret = store.create(name, role, scopes, app=app_name, prompt=prompt, purpose=purpose, rpm=rpm, tpm=tpm,
-                               budget=budget, budget_period=budget_period, expires=parse_expiry(expires))
+                               budget=budget, budget_period=budget_period, expires=parse_expiry(expires),
+                               origins=origins)
     store.close()
     asyncio.run(publish_change(redis_url, prefix, rec.id))
     console.print(f"Created key [bold]{rec.id}[/bold] ({rec.name}, role {rec.role}). Copy it now, it is not "
@@ -97,7 +101,7 @@ def list_keys(
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
     config: Path = CONFIG,
 ) -> None:
-    """List keys (never their secrets): id, name, role, scopes, limits, expiry, status.
+    """List keys (never their secrets): id, name, role, scopes, web origins, limits, expiry, status.
 
     Example: luban keys list --all
     """
@@ -107,7 +111,8 @@ def list_keys(
     if as_json:
         typer.echo(json.dumps([{"id": k.id, "name": k.name, "role": k.role, "scopes": list(k.scopes), "rpm": k.rpm,
                                 "tpm": k.tpm, "budget": k.budget, "budget_period": k.budget_period,
-                                "created": k.created, "expires": k.expires, "status": k.status()} for k in rows]))
+                                "origins": list(k.origins), "created": k.created, "expires": k.expires,
+                                "status": k.status()} for k in rows]))
         return
     if not rows:
         console.print("No keys yet. Create one with `luban keys create NAME`.")
@@ -115,12 +120,12 @@ def list_keys(
     table = Table(box=None)
     table.add_column("id", no_wrap=True, min_width=12)
     table.add_column("name", overflow="fold")
-    for col in ("role", "models", "rpm", "tpm", "budget", "expires", "status"):
-        table.add_column(col)
+    for col in ("role", "models", "origins", "rpm", "tpm", "budget", "expires", "status"):
+        table.add_column(col, overflow="fold" if col == "origins" else "ellipsis")
     for k in rows:
         budget = f"{k.budget:g}/{k.budget_period}" if k.budget is not None else "-"
-        table.add_row(k.id, k.name, k.role, ", ".join(k.scopes) or "all", str(k.rpm or "-"), str(k.tpm or "-"),
-                      budget, _when(k.expires), k.status())
+        table.add_row(k.id, k.name, k.role, ", ".join(k.scopes) or "all", ", ".join(k.origins) or "-",
+                      str(k.rpm or "-"), str(k.tpm or "-"), budget, _when(k.expires), k.status())
     console.print(table)
 
 

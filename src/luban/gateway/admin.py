@@ -69,6 +69,7 @@ class NewKey(BaseModel):
     budget: float | None = None
     budget_period: str = "month"
     expires: float | str | None = None  # epoch seconds, 30d / 12h / 90m, or a date 2027-01-31
+    origins: list[str] = Field(default_factory=list)  # web pages that may use the key: https://shop.example.com
 
 
 class NewPrompt(BaseModel):
@@ -95,7 +96,7 @@ def key_json(k: KeyRecord) -> dict[str, Any]:
     return {"id": k.id, "name": k.name, "role": k.role, "scopes": list(k.scopes), "app": k.app, "policy": k.policy,
             "prompt": k.prompt, "purpose": k.purpose, "rpm": k.rpm, "tpm": k.tpm, "budget": k.budget,
             "budget_period": k.budget_period, "created": k.created, "expires": k.expires, "revoked": k.revoked,
-            "status": k.status()}
+            "origins": list(k.origins), "status": k.status()}
 
 
 def create_admin_app(gateway: Gateway) -> FastAPI:
@@ -176,7 +177,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
         rec, secret = await run_in_threadpool(
             lambda: store.create(new.name, new.role, new.scopes, app=new.app, policy=new.policy, prompt=new.prompt,
                                  purpose=new.purpose, rpm=new.rpm, tpm=new.tpm, budget=new.budget,
-                                 budget_period=new.budget_period, expires=expires))
+                                 budget_period=new.budget_period, expires=expires, origins=new.origins))
         await _changed(rec.id)
         return {**key_json(rec), "key": secret}
 

@@ -20,13 +20,14 @@ Design choices:
 - Headers a hook wants on the answer must be set by the end of `pre_call` (a stream's headers leave
   before its first chunk); `response_fields` are merged into a JSON answer and into a stream's first chunk.
 - Hooks that own resources (a batch writer, a database) get `start(env)` when the gateway starts and
-  `stop()` when it stops; `HookEnv` gives them the gateway's config, workspace, database and Redis URLs.
+  `stop()` when it stops; `HookEnv` gives them the gateway's config, workspace, database and Redis URLs,
+  and `gauge` to publish a figure on /metrics (read when Prometheus scrapes, never on a request).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -67,6 +68,7 @@ class CallContext:
     key: CallerKey | None = None
     client_ip: str = ""
     purpose: str | None = None
+    origin: str | None = None  # the web page's origin when a browser on another site calls (gateway/cors.py)
     headers: Mapping[str, str] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
     model: str = ""  # as asked for (an alias or a name)
@@ -90,6 +92,13 @@ class CallContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+Gauge = Callable[[str, str, Callable[[], float]], None]  # (metric name, help text, read at scrape time)
+
+
+def no_gauge(name: str, doc: str, read: Callable[[], float]) -> None:
+    """Where there is no /metrics (a hook started outside a gateway): figures go nowhere."""
+
+
 @dataclass
 class HookEnv:
     """What a hook may need from the gateway it runs in, given to `start`."""
@@ -99,6 +108,7 @@ class HookEnv:
     db_url: str | None  # the gateway's SQLAlchemy URL (keys live there; usage may too); None: no database
     redis_url: str | None
     catalog: Any  # luban.gateway.providers.Catalog: prices, regions
+    gauge: Gauge = no_gauge  # publish a gauge: env.gauge("luban_gateway_x", "what it counts", lambda: 1.0)
 
 
 class Refusal(Exception):  # noqa: N818 - a decision, not a fault

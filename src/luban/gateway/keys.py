@@ -11,6 +11,10 @@ Design choices:
 - Revoked and expired keys stay in the ring so that the answer says which it is (both 401).
 - Roles: admin, developer, app, auditor. Scopes are model names or shell patterns (`qwen-*`); empty means
   every model. Limits per key: rpm, tpm, budget per period (day, month or total) in the gateway currency.
+- Origins: the web pages (`https://shop.example.com`, or `*`) from which a browser may use the key
+  (gateway/cors.py); empty means none but the gateway's own. The column came after the first release:
+  opening an older database adds it (`ALTER TABLE ... ADD COLUMN`, on SQLite and PostgreSQL alike); where
+  that is not allowed, the store still reads and writes keys, without origins.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -60,6 +65,7 @@ keys_table = sa.Table(
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("expires", sa.Float),
     sa.Column("revoked", sa.Float),
+    sa.Column("origins", sa.Text),  # JSON list; added after the first release (see `KeyStore._migrate`)
 )
 changes_table = sa.Table(
     "gateway_keys_changes", metadata,
@@ -89,6 +95,7 @@ class KeyRecord:
     created: float = 0.0
     expires: float | None = None
     revoked: float | None = None
+    origins: tuple[str, ...] = ()
     caller: CallerKey = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -104,12 +111,36 @@ class KeyRecord:
             return True
         return any(fnmatch.fnmatchcase(n, p) for p in self._patterns for n in names)
 
+    def allows_origin(self, origin: str) -> bool:
+        """Whether a web page at `origin` (`https://shop.example.com`) may use this key."""
+        return origin in self.origins or "*" in self.origins
+
     def status(self, now: float | None = None) -> str:
         if self.revoked:
             return "revoked"
         if self.expires is not None and (now or time.time()) >= self.expires:
             return "expired"
         return "active"
+
+
+def normalize_origin(text: str) -> str:
+    """`https://Shop.example.com:443/` -> `https://shop.example.com` (as browsers send it); `*` stays."""
+    value = text.strip()
+    if value == "*":
+        return value
+    hint = ("write the page's scheme, host and port, like https://shop.example.com or http://localhost:8080 "
+            "(no path), or * for any page")
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        raise UsageError(f"'{text}' is not a web origin (bad port)", hint) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query \
+            or parts.fragment or parts.username:
+        raise UsageError(f"'{text}' is not a web origin", hint)
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    default = 443 if parts.scheme == "https" else 80
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
 
 
 def _digest(salt: str, secret: str) -> str:
@@ -123,6 +154,28 @@ class KeyStore:
         self.url = url
         self.engine = sa.create_engine(url, pool_pre_ping=True)
         metadata.create_all(self.engine)
+        self.has_origins = self._migrate()
+        self._columns = [c for c in keys_table.columns if self.has_origins or c.name != "origins"]
+
+    def _migrate(self) -> bool:
+        """Add the `origins` column to a key table made before it existed; False when that is not allowed."""
+        def present() -> bool:
+            return "origins" in {c["name"] for c in sa.inspect(self.engine).get_columns(keys_table.name)}
+
+        if present():
+            return True
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(sa.text(f"ALTER TABLE {keys_table.name} ADD COLUMN origins TEXT"))
+        except sa.exc.DBAPIError as err:
+            if present():  # another replica or the CLI added it meanwhile
+                return True
+            log.warning("keys: could not add the 'origins' column to %s (%s); keys work, but none may be used "
+                        "from web pages until an admin runs: ALTER TABLE %s ADD COLUMN origins TEXT",
+                        keys_table.name, str(err).splitlines()[0][:200], keys_table.name)
+            return False
+        log.info("keys: added the 'origins' column to %s", keys_table.name)
+        return True
 
     def close(self) -> None:
         self.engine.dispose()
@@ -130,8 +183,9 @@ class KeyStore:
     def create(self, name: str, role: str = "app", scopes: Iterable[str] = (), *, app: str | None = None,
                policy: str | None = None, prompt: str | None = None, purpose: str | None = None,
                rpm: int | None = None, tpm: int | None = None, budget: float | None = None,
-               budget_period: str = "month", expires: float | None = None) -> tuple[KeyRecord, str]:
-        """A new key: (record, the full secret key to show once)."""
+               budget_period: str = "month", expires: float | None = None,
+               origins: Iterable[str] = ()) -> tuple[KeyRecord, str]:
+        """A new key: (record, the full secret key to show once). `origins`: the web pages that may use it."""
         if role not in ROLES:
             raise UsageError(f"unknown role '{role}'", f"use one of: {', '.join(ROLES)}")
         if budget_period not in PERIODS:
@@ -139,13 +193,19 @@ class KeyStore:
         for value, what in ((rpm, "rpm"), (tpm, "tpm"), (budget, "budget")):
             if value is not None and value <= 0:
                 raise UsageError(f"{what} must be positive, got {value}", f"leave --{what} out for no limit")
+        allowed = tuple(dict.fromkeys(normalize_origin(o) for o in origins))
+        if allowed and not self.has_origins:
+            raise UsageError("this key database has no 'origins' column, so keys cannot list web pages",
+                             f"an admin can add it: ALTER TABLE {keys_table.name} ADD COLUMN origins TEXT")
         kid, secret, salt = secrets.token_hex(ID_LEN // 2), secrets.token_urlsafe(32), secrets.token_hex(16)
         rec = KeyRecord(id=kid, name=name, salt=salt, hash=_digest(salt, secret), role=role,
                         scopes=tuple(scopes), app=app, policy=policy, prompt=prompt, purpose=purpose, rpm=rpm,
                         tpm=tpm, budget=budget, budget_period=budget_period, created=time.time(),
-                        expires=expires)
-        row = {c.name: getattr(rec, c.name) for c in keys_table.columns}
+                        expires=expires, origins=allowed)
+        row = {c.name: getattr(rec, c.name) for c in self._columns}
         row["scopes"] = json.dumps(list(rec.scopes))
+        if self.has_origins:
+            row["origins"] = json.dumps(list(rec.origins))
         with self.engine.begin() as conn:
             conn.execute(keys_table.insert().values(**row))
             self._bump(conn)
@@ -161,14 +221,14 @@ class KeyStore:
 
     def get(self, kid: str) -> KeyRecord:
         with self.engine.connect() as conn:
-            row = conn.execute(keys_table.select().where(keys_table.c.id == kid)).mappings().first()
+            row = conn.execute(sa.select(*self._columns).where(keys_table.c.id == kid)).mappings().first()
         if row is None:
             raise NotFoundError(f"no key with id '{kid}'", "`luban keys list` shows the ids")
         return _record(row)
 
     def all(self) -> list[KeyRecord]:
         with self.engine.connect() as conn:
-            rows = conn.execute(keys_table.select().order_by(keys_table.c.created)).mappings().all()
+            rows = conn.execute(sa.select(*self._columns).order_by(keys_table.c.created)).mappings().all()
         return [_record(r) for r in rows]
 
     def counter(self) -> int:
@@ -187,6 +247,7 @@ class KeyStore:
 def _record(row: Any) -> KeyRecord:
     data = dict(row)
     data["scopes"] = tuple(json.loads(data["scopes"] or "[]"))
+    data["origins"] = tuple(json.loads(data.get("origins") or "[]"))
     return KeyRecord(**data)
 
 

@@ -6,7 +6,8 @@ Design choices:
   looked up once: the hot path calls these for every request, and prometheus-client's `labels().inc()`
   (a lock and a lookup) cost more than the rest of the bookkeeping together.
 - Queue depth (requests in flight per upstream) and cooldowns are read at scrape time from the router,
-  so routing never touches a gauge.
+  so routing never touches a gauge. Hooks publish their own gauges the same way (`gauge`, given to them
+  as `HookEnv.gauge`): the usage hook's queue of records waiting for the database, for one.
 """
 
 from __future__ import annotations
@@ -38,6 +39,21 @@ class _Scraped(Collector):
             cooling.add_metric([name], state["cooling"])
         yield in_flight
         yield cooling
+
+
+class _Gauges(Collector):
+    """Gauges that hooks publish: a name, its help and a function read at scrape time."""
+
+    def __init__(self) -> None:
+        self.reads: dict[str, tuple[str, Callable[[], float]]] = {}
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        for name, (doc, read) in list(self.reads.items()):
+            try:
+                value = float(read())
+            except Exception:  # noqa: BLE001 - a hook's broken figure must not break the scrape
+                continue
+            yield GaugeMetricFamily(name, doc, value=value)
 
 
 class _Counters(Collector):
@@ -79,9 +95,17 @@ class GatewayMetrics:
         self._ttft = Histogram("luban_gateway_time_to_first_byte_seconds", "time to the first streamed byte",
                                ["route"], buckets=LATENCY_BUCKETS, registry=r)
         self._children: dict[tuple[int, str], Any] = {}
+        self._gauges = _Gauges()
+        r.register(self._gauges)
 
     def watch(self, read: Callable[[], dict[str, dict[str, float]]]) -> None:
         self.registry.register(_Scraped(read))
+
+    def gauge(self, name: str, doc: str, read: Callable[[], float]) -> None:
+        """Publish `read()` as gauge `name` at every scrape; publishing a name again replaces it."""
+        if not name.startswith("luban_"):
+            raise ValueError(f"gauge '{name}': hooks' metric names start with luban_ (luban_gateway_usage_queue)")
+        self._gauges.reads[name] = (doc, read)
 
     def _child(self, metric: Any, label: str) -> Any:
         k = (id(metric), label)

@@ -114,7 +114,8 @@ class Gateway:
         for up in self.upstreams.values():
             await up.start()
         await self.hooks.start(HookEnv(config=self.cfg, workspace=self.workspace, db_url=self.db_url,
-                                       redis_url=self.cfg.redis.url, catalog=self.catalog))
+                                       redis_url=self.cfg.redis.url, catalog=self.catalog,
+                                       gauge=self.metrics.gauge))
         self._tasks = [asyncio.create_task(self._watch_keys())] if self.db_url is not None else []
         if self.cfg.routing.health.interval > 0:
             self._tasks.append(asyncio.create_task(self.router.health_loop()))

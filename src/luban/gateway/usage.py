@@ -288,6 +288,11 @@ class UsageWriter:
     def dropped(self) -> int:
         return self._dropped_submit + self._dropped_writer
 
+    @property
+    def queued(self) -> int:
+        """Records waiting to be written (grows while the database is slow or down)."""
+        return len(self._queue)
+
     def stats(self) -> dict[str, Any]:
         return {"queued": len(self._queue), "written": self.written, "dropped": self.dropped,
                 "failures": self.failures, "failing_since": self.failing_since}
@@ -392,6 +397,10 @@ class UsageHook(BaseHook):
         self.writer = UsageWriter(store, self.batch_size, self.flush_ms, self.max_backlog, self.per_request,
                                   self.keep_days)
         self.writer.start()
+        env.gauge("luban_gateway_usage_queue", "usage records waiting to be written to the database",
+                  lambda: self.writer.queued if self.writer is not None else 0.0)
+        env.gauge("luban_gateway_usage_dropped", "usage records dropped because the queue was full (since start)",
+                  lambda: self.writer.dropped if self.writer is not None else 0.0)
 
     async def stop(self) -> None:
         if self.writer is not None:
