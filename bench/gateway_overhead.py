@@ -31,6 +31,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -42,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -177,7 +179,20 @@ def start_bare(upstream: int, work: Path) -> Server:
                   ready_path="/", ready_headers={"authorization": f"Bearer {KEY_BARE}"}, log=work / "bare.log")
 
 
-def start_luban(upstream: int, work: Path, hooks: list[str]) -> tuple[Server, str]:
+def parse_hooks(spec: str) -> list[dict[str, Any]]:
+    """"usage+audit(writer=thread)" -> [{"use": "usage"}, {"use": "audit", "with": {"writer": "thread"}}]."""
+    hooks: list[dict[str, Any]] = []
+    for part in filter(None, re.split(r"[+,](?![^(]*\))", spec)):
+        name, _, opts = part.partition("(")
+        entry: dict[str, Any] = {"use": name.strip()}
+        if opts:
+            entry["with"] = {k.strip(): yaml.safe_load(v) for k, v in
+                             (kv.split("=", 1) for kv in opts.rstrip(")").split(";") if kv)}
+        hooks.append(entry)
+    return hooks
+
+
+def start_luban(upstream: int, work: Path, hooks: list[dict[str, Any]], name: str = "") -> tuple[Server, str]:
     from luban.gateway.keys import KeyStore
 
     port = free_port()
@@ -190,13 +205,13 @@ def start_luban(upstream: int, work: Path, hooks: list[str]) -> tuple[Server, st
         "routing": {"health": {"interval": 0}},
         "cache": {"backend": "memory"},
         "keys": {"url": db},
-        "hooks": [{"use": h} for h in hooks],
+        "hooks": hooks,
     }))
     store = KeyStore(db)
     _, secret = store.create("bench", rpm=10**9, tpm=10**12)
     store.close()
     cmd = [str(VENV_BIN / "luban"), "-w", str(work / "ws"), "gateway", "--config", str(cfg)]
-    name = "luban" if hooks else "luban-nohooks"
+    name = name or ("luban" if hooks else "luban-nohooks")
     return Server(name, cmd, port, log=work / f"{name}.log"), secret
 
 
@@ -233,7 +248,9 @@ def row(name: str, c: int, r: dict[str, Any], direct: dict[str, Any] | None) -> 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--systems", default="direct,bare,luban,litellm-1w,litellm-2w")
+    ap.add_argument("--systems", default="direct,bare,luban,litellm-1w,litellm-2w",
+                    help="comma-separated; also luban:HOOKS, e.g. 'luban:audit(writer=thread)' or 'luban:usage+audit' "
+                         "(hooks joined by +, options in parentheses separated by ;)")
     ap.add_argument("--concurrency", default="1,16,64")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds of load per level (after 2 s warm-up)")
     ap.add_argument("--venv-litellm", type=Path, default=ROOT / ".cache" / "litellm-venv")
@@ -262,9 +279,9 @@ def main() -> None:
             try:
                 if name == "bare":
                     server, key = start_bare(upstream.port, work), KEY_BARE
-                elif name in ("luban", "luban-nohooks"):
-                    hooks = [h for h in args.luban_hooks.split(",") if h] if name == "luban" else []
-                    server, key = start_luban(upstream.port, work, hooks)
+                elif name in ("luban", "luban-nohooks") or name.startswith("luban:"):
+                    spec = name[6:] if name.startswith("luban:") else args.luban_hooks if name == "luban" else ""
+                    server, key = start_luban(upstream.port, work, parse_hooks(spec), name)
                 elif name.startswith("litellm"):
                     workers = int(name.split("-")[1][0])
                     server, key = start_litellm(upstream.port, workers, args.venv_litellm, work), MASTER
