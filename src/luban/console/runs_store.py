@@ -223,6 +223,8 @@ class RunStore:
             rec["status"] = "finished"
         else:
             rec["status"] = "stopped" if rec["stop_requested"] else "failed"
+        if rec["stop_requested"]:  # the step it really ended at (a step may finish between signal and exit)
+            rec["stopped_at_step"] = self.last_step(rec)
         rec.update(returncode=rc, ended=time.time(), artifact=art if rec["status"] == "finished" else None)
         self._procs.pop(rec["id"], None)
         self.save(rec)
