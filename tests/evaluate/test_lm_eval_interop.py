@@ -4,9 +4,9 @@
   server: the same answer for every item and the same exact match (some references are planted to match, so the
   score is not a trivial 0); Luban's local batched generation gives the same answers.
 - log-likelihood: lm-eval's `hf` model and Luban's local scorer give the same log-likelihood for every choice of
-  the shipped multiple-choice task, and the same accuracy. lm-eval's `local-completions` log-likelihood needs
-  prompt logprobs (`echo` with `logprobs`), which `luban serve` does not return yet: that test is marked
-  xfail(strict), so it fails loudly the day the server gains them and the mark must go.
+  the shipped multiple-choice task, and the same accuracy. So does lm-eval's `local-completions` against a real
+  `luban serve` (prompt logprobs through `echo` with `logprobs`); that server runs in float32, as the local scorer
+  does, because the CPU's default bfloat16 moves log-likelihoods by about 0.1.
 
 The model is `noisy_model_dir` (tests/evaluate/conftest.py), whose answers vary, so equal answers mean something.
 """
@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from luban.evaluate.runner import evaluate
@@ -96,15 +101,48 @@ def test_multiple_choice_loglikelihoods_match_lm_eval_hf(noisy_model_dir: Path, 
     assert harness["results"]["acc_norm,none"] == luban["metrics"]["acc_norm"]
 
 
-@pytest.mark.xfail(strict=True, reason="luban serve returns no prompt logprobs (echo with logprobs), which "
-                                       "lm-eval's local-completions needs for log-likelihood")
-def test_multiple_choice_through_local_completions_matches_luban(served: str, noisy_model_dir: Path,
+@pytest.fixture(scope="module")
+def served_fp32(noisy_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`luban serve` of `noisy_model_dir` as `tiny` in float32; yields its base URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path_factory.mktemp("srv32") / "server.log"
+    proc = subprocess.Popen([sys.executable, "-c", "from luban.cli.serve import app; app(prog_name='luban')", "serve",
+                             str(noisy_model_dir), "--name", "tiny", "--port", str(port), "--dtype", "float32",
+                             "--log-level", "warning"],
+                            stdout=log.open("w"), stderr=subprocess.STDOUT, env={**ENV, "OMP_NUM_THREADS": "1"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        end = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < end, "server not healthy in 180 s"
+            try:
+                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_multiple_choice_through_local_completions_matches_luban(served_fp32: str, noisy_model_dir: Path,
                                                                   tmp_path: Path) -> None:
     luban = evaluate(LocalModel(noisy_model_dir), [EXAMPLES / "mc_mmlu.yaml"])["tasks"]["acme_mc_en"]
     harness = lm_eval(tmp_path, "local-completions",
-                      f"model=tiny,base_url={served}/v1/completions,tokenizer_backend=huggingface,"
+                      f"model=tiny,base_url={served_fp32}/v1/completions,tokenizer_backend=huggingface,"
                       f"tokenizer={noisy_model_dir},num_concurrent=2,max_retries=1",
                       task_copy(tmp_path, "acme_mc_en.yaml", "mmlu_sample.csv", str(EXAMPLES / "mmlu_sample.csv")),
                       "luban_acme_mc_en")
     for sample, item in zip(harness["samples"], luban["items"]):
         assert [float(r[0][0]) for r in sample["resps"]] == pytest.approx(item["loglikelihoods"], abs=1e-3)
+    assert harness["results"]["acc,none"] == luban["metrics"]["acc"]
+    assert harness["results"]["acc_norm,none"] == luban["metrics"]["acc_norm"]
+    # Luban's own evaluator through the same server (its endpoint scorer) agrees with both
+    remote = evaluate(f"{served_fp32}/v1#tiny", [EXAMPLES / "mc_mmlu.yaml"])["tasks"]["acme_mc_en"]
+    for got, item in zip(remote["items"], luban["items"]):
+        assert got["loglikelihoods"] == pytest.approx(item["loglikelihoods"], abs=1e-3)
+    assert remote["metrics"]["acc"] == luban["metrics"]["acc"]

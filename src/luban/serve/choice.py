@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from luban.serve.backends.base import Backend, GenerationRequest, TokenLogprob
+from luban.serve.backends.base import Backend, GenerationRequest, PromptLogprob, TokenLogprob
 from luban.serve.inflight import Inflight
 from luban.serve.stops import StopMatcher
 
@@ -27,6 +27,7 @@ class Delta:
     finish_reason: str | None
     prompt_tokens: int
     completion_tokens: int
+    prompt_logprobs: list[PromptLogprob] | None = None  # on the first delta when the request scores its prompt
 
 
 async def run_choice(backend: Backend, request: GenerationRequest, stops: list[str],
@@ -45,7 +46,8 @@ async def run_choice(backend: Backend, request: GenerationRequest, stops: list[s
             finish = "stop" if hit else step.finish_reason
             if finish is not None and not hit:
                 text += matcher.flush()
-            yield Delta(index, text, step.logprobs or [], finish, step.prompt_tokens, step.completion_tokens)
+            yield Delta(index, text, step.logprobs or [], finish, step.prompt_tokens, step.completion_tokens,
+                        step.prompt_logprobs)
             if finish is not None:
                 return
     finally:

@@ -2,6 +2,11 @@
 
 Choice `index` is prompt_index * n + choice, as in OpenAI. Token-id prompts are accepted when the
 backend says so (`Capabilities.vocab_size`), and checked against the vocabulary.
+
+`echo` with `logprobs` returns the prompt's own logprobs before the completion's (OpenAI's legacy format:
+the first token's logprob and alternatives are null), with `max_tokens` 0 for the prompt alone: that is how
+lm-evaluation-harness's `local-completions` and Luban's endpoint evaluator score log-likelihood. A token-id
+prompt is echoed as its decoded text.
 """
 
 from __future__ import annotations
@@ -11,13 +16,13 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from luban.serve.backends.base import Backend, GenerationRequest, SamplingParams
+from luban.serve.backends.base import Backend, GenerationRequest, PromptLogprob, SamplingParams
 from luban.serve.choice import Delta, merged, prime, run_choice
 from luban.serve.errors import APIError
 from luban.serve.inflight import Inflight
 from luban.serve.limits import Limits, clamp_seed, completion_budget
 from luban.serve.protocol import CompletionRequest
-from luban.serve.responses import completion_logprobs, usage
+from luban.serve.responses import completion_logprobs, echo_logprobs, usage
 
 
 def _prompts(req: CompletionRequest, backend: Backend, limits: Limits) -> list[str | list[int]]:
@@ -50,8 +55,16 @@ async def create(req: CompletionRequest, backend: Backend, adapter: str | None, 
         raise APIError(400, "suffix (fill-in-the-middle) is not supported.", param="suffix")
     if req.best_of is not None and req.best_of != req.n:
         raise APIError(400, "best_of other than n is not supported.", param="best_of")
-    if req.echo and req.logprobs is not None:
-        raise APIError(400, "echo together with logprobs is not supported.", param="echo")
+    scoring = req.echo and req.logprobs is not None
+    if scoring and not backend.capabilities.prompt_logprobs:
+        raise APIError(400, f"model '{req.model}' does not return prompt logprobs (echo with logprobs).",
+                       param="echo")
+    if scoring and req.stream:
+        raise APIError(400, "echo with logprobs returns the prompt's logprobs only without stream: set stream "
+                            "to false.", param="stream")
+    if req.max_tokens == 0 and not req.echo:
+        raise APIError(400, "max_tokens 0 generates nothing: it is meant with echo (to score the prompt); "
+                            "ask for at least 1 token.", param="max_tokens")
     if req.logprobs is not None and not backend.capabilities.logprobs:
         raise APIError(400, f"model '{req.model}' does not return logprobs.", param="logprobs")
     stops = [req.stop] if isinstance(req.stop, str) else list(req.stop or [])
@@ -70,7 +83,8 @@ async def create(req: CompletionRequest, backend: Backend, adapter: str | None, 
                 top_p=1.0 if req.top_p is None else req.top_p, top_k=req.top_k or 0,
                 seed=clamp_seed(req.seed, j), presence_penalty=req.presence_penalty,
                 frequency_penalty=req.frequency_penalty, logprobs=req.logprobs is not None,
-                top_logprobs=req.logprobs or 0, ignore_eos=req.ignore_eos)
+                top_logprobs=req.logprobs or 0, ignore_eos=req.ignore_eos,
+                prompt_logprobs=req.logprobs if scoring else None)
             choices.append(run_choice(backend, GenerationRequest(prompt, params, adapter, rid, deadline),
                                       stops, pi * req.n + j, track))
             echoes.append(prompt if isinstance(prompt, str) and req.echo else "")
@@ -83,16 +97,25 @@ async def create(req: CompletionRequest, backend: Backend, adapter: str | None, 
     if req.stream:
         include = bool(req.stream_options and req.stream_options.include_usage)
         return _stream(choices, firsts, base, echoes, want_lp, include, prompt_total), True
-    texts, lps = list(echoes), [[] for _ in choices]  # type: list[str], list[list[Any]]
+    texts, lps = [""] * len(choices), [[] for _ in choices]  # type: list[str], list[list[Any]]
+    scored: list[list[PromptLogprob] | None] = [None] * len(choices)
     finish: list[str | None] = [None] * len(choices)
     counts = [0] * len(choices)
     async for d in merged(choices, firsts):
         texts[d.index] += d.text
         lps[d.index] += d.logprobs
+        scored[d.index] = d.prompt_logprobs or scored[d.index]
         finish[d.index], counts[d.index] = d.finish_reason or finish[d.index], d.completion_tokens
-    out = [{"index": i, "text": texts[i], "finish_reason": finish[i] or "stop",
-            "logprobs": completion_logprobs(lps[i], len(echoes[i])) if want_lp else None}
-           for i in range(len(choices))]
+    out = []
+    for i in range(len(choices)):
+        prompt_lp = scored[i]
+        echo = echoes[i] or ("".join(p.token for p in prompt_lp) if prompt_lp is not None else "")
+        logprobs = None
+        if prompt_lp is not None:
+            logprobs = echo_logprobs(prompt_lp, lps[i], len(echo))
+        elif want_lp:
+            logprobs = completion_logprobs(lps[i], len(echo))
+        out.append({"index": i, "text": echo + texts[i], "finish_reason": finish[i] or "stop", "logprobs": logprobs})
     return {**base, "choices": out, "usage": usage(prompt_total, sum(counts))}, False
 
 

@@ -1,4 +1,4 @@
-"""Prometheus metrics of one server: requests, tokens, latency, time to first token, engine load.
+"""Prometheus metrics of one server: requests, tokens, latency, time to first token, engine load, prefix cache.
 
 Each app has its own `CollectorRegistry`, so several servers (or tests) in one process never clash.
 Engine occupancy is read at scrape time from the backends (`Backend.occupancy()`, None for a remote
@@ -26,15 +26,23 @@ class _EngineCollector(Collector):
         running = GaugeMetricFamily("luban_engine_running", "sequences in the running batch", labels=["model"])
         steps = CounterMetricFamily("luban_engine_decode_steps", "batched decode steps run", labels=["model"])
         waiting = GaugeMetricFamily("luban_engine_waiting", "sequences waiting to be admitted", labels=["model"])
+        queries = CounterMetricFamily("luban_prefix_cache_queries", "prompts looked up in the prefix cache",
+                                      labels=["model"])
+        hits = CounterMetricFamily("luban_prefix_cache_hits", "prompts that reused a cached prefix", labels=["model"])
+        hit_tokens = CounterMetricFamily("luban_prefix_cache_hit_tokens", "prompt tokens whose KV cache came from "
+                                         "the prefix cache instead of a forward", labels=["model"])
+        held = GaugeMetricFamily("luban_prefix_cache_bytes", "memory the prefix cache holds", labels=["model"])
         for mid, backend in self.pool.backends.items():
             occupancy = backend.occupancy()
             if occupancy is not None:
                 running.add_metric([mid], occupancy.running)
                 waiting.add_metric([mid], occupancy.waiting)
                 steps.add_metric([mid], occupancy.steps)
-        yield running
-        yield waiting
-        yield steps
+                queries.add_metric([mid], occupancy.prefix_queries)
+                hits.add_metric([mid], occupancy.prefix_hits)
+                hit_tokens.add_metric([mid], occupancy.prefix_hit_tokens)
+                held.add_metric([mid], occupancy.prefix_cache_bytes)
+        yield from (running, waiting, steps, queries, hits, hit_tokens, held)
 
 
 class Metrics:

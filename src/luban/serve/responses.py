@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from luban.serve.backends.base import TokenLogprob
+from luban.serve.backends.base import PromptLogprob, TokenLogprob
 from luban.serve.errors import error_body, log
 
 
@@ -32,6 +32,22 @@ def completion_logprobs(entries: list[tuple[TokenLogprob, list[TokenLogprob]]], 
         pos += len(c.token)
     return {"tokens": [c.token for c, _ in entries], "token_logprobs": [c.logprob for c, _ in entries],
             "top_logprobs": [{t.token: t.logprob for t in top} for _, top in entries], "text_offset": offsets}
+
+
+def echo_logprobs(prompt: list[PromptLogprob], entries: list[tuple[TokenLogprob, list[TokenLogprob]]],
+                  offset: int) -> dict[str, Any]:
+    """Legacy format for `echo` with `logprobs`: the prompt's tokens first (the first with null logprob and
+    alternatives), offsets into the echoed prompt, then the completion's from `offset` (the echo's length)."""
+    offsets, pos = [], 0
+    for p in prompt:
+        offsets.append(pos)
+        pos += len(p.token)
+    done = completion_logprobs(entries, offset)
+    return {"tokens": [p.token for p in prompt] + done["tokens"],
+            "token_logprobs": [p.logprob for p in prompt] + done["token_logprobs"],
+            "top_logprobs": [None if p.top is None else {t.token: t.logprob for t in p.top} for p in prompt]
+            + done["top_logprobs"],
+            "text_offset": offsets + done["text_offset"]}
 
 
 async def sse(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:

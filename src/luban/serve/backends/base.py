@@ -43,6 +43,7 @@ class Capabilities:
     tools: bool = True
     adapters: tuple[str, ...] = ()  # LoRA adapter names selectable as "model:adapter"
     vocab_size: int = 0  # > 0 when `generate` accepts token-id prompts (ids must be below it)
+    prompt_logprobs: bool = False  # the prompt's own logprobs (completions' `echo` with `logprobs`)
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class SamplingParams:
     stop_token_ids: tuple[int, ...] = ()  # in addition to the model's own eos ids
     ignore_eos: bool = False
     constraint: Constraint | None = None
+    prompt_logprobs: int | None = None  # None: off; else the prompt's logprobs with this many alternatives
 
 
 @dataclass
@@ -99,6 +101,18 @@ class Step:
     finish_reason: str | None = None
     prompt_tokens: int = 0  # set on every step: the exact prompt length the tokenizer counted
     completion_tokens: int = 0  # cumulative
+    # sent once, in a step of its own before the first token, when `SamplingParams.prompt_logprobs` is set
+    prompt_logprobs: list[PromptLogprob] | None = None
+
+
+@dataclass
+class PromptLogprob:
+    """One prompt token: its text (as the detokenizer emits it, so the texts add up to the prompt), its
+    logprob given the tokens before it and the most likely alternatives there; both None for the first token."""
+
+    token: str
+    logprob: float | None
+    top: list[TokenLogprob] | None
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,10 @@ class Occupancy:
     running: int  # sequences being decoded
     waiting: int  # sequences queued, not yet admitted
     steps: int  # decode steps run since the model was loaded (a counter)
+    prefix_queries: int = 0  # prompts looked up in the prefix cache (counters from here on)
+    prefix_hits: int = 0  # prompts that reused a cached prefix
+    prefix_hit_tokens: int = 0  # prompt tokens whose KV came from the cache instead of a forward
+    prefix_cache_bytes: int = 0  # memory the prefix cache holds now (a gauge)
 
 
 class QueueFull(Exception):

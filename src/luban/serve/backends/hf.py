@@ -8,7 +8,8 @@ Design choices:
 - `count_tokens` and the engine use the same `encode`, so `usage.prompt_tokens` is exactly what the
   model saw. BOS is added only when the tokenizer has one and the text does not start with it
   (chat templates usually write it themselves).
-- Options (from `ModelSpec.options`): device, dtype, max_batch, max_queue, threads, kv_memory (bytes).
+- Options (from `ModelSpec.options`): device, dtype, max_batch, max_queue, threads, kv_memory (bytes),
+  prefix_cache (bytes for the prefix cache, 0 = off; default: an eighth of kv_memory, at most 1 GB).
 """
 
 from __future__ import annotations
@@ -67,10 +68,12 @@ class HFBackend(Backend):
         self.engine = Engine(model, eos, ctx, vocab, self._token_text,
                              max_batch=int(opts.get("max_batch", 32)), max_queue=int(opts.get("max_queue", 256)),
                              pad_id=pad, peft=bool(self.spec.adapters), adaptive_threads=not opts.get("threads"),
-                             memory_budget=int(opts["kv_memory"]) if opts.get("kv_memory") else None)
+                             memory_budget=int(opts["kv_memory"]) if opts.get("kv_memory") else None,
+                             prefix_cache=int(opts["prefix_cache"]) if "prefix_cache" in opts else None)
         self.engine.start()
         self.capabilities = Capabilities(context_length=ctx, embeddings=True, logprobs=True, constrained=True,
-                                         adapters=tuple(self.spec.adapters), vocab_size=vocab)
+                                         adapters=tuple(self.spec.adapters), vocab_size=vocab,
+                                         prompt_logprobs=True)
 
     def _eos_ids(self, path: Path) -> list[int]:
         ids: list[int] = []

@@ -39,6 +39,12 @@ Design choices:
   a prefill while no stream decodes (a lone request, or a burst arriving at an idle engine): it is
   compute-bound, so it takes every core (52 prompt tokens: 20-23 ms on 1 thread, 14-17 ms on 2), which
   shortens the time to first token; decode steps then go back to sparing a core.
+- Prefix caching (`prefix_cache` bytes, `luban.serve.engine.prefix`): a prompt whose first blocks are cached is
+  prefilled alone, its cache seeded with the cached keys and values and only the rest computed (right-padded
+  to a bucketed width, the padding's columns dropped after). The cache's bytes count against
+  `memory_budget`: admission evicts entries before it makes a request wait.
+- Prompt logprobs (`echo` with `logprobs`, `luban.serve.engine.prompt_logprobs`): those prompts are prefilled
+  in groups of their own, keeping every position's logits, and never use the prefix cache.
 """
 
 from __future__ import annotations
@@ -59,6 +65,8 @@ from luban.serve.backends.base import GenerationRequest, Occupancy, QueueFull, S
 from luban.serve.constrain import apply_masks
 from luban.serve.engine import kv
 from luban.serve.engine.detokenize import Detokenizer
+from luban.serve.engine.prefix import PrefixCache, row_prefix, seeded_cache
+from luban.serve.engine.prompt_logprobs import prompt_logprobs
 from luban.serve.engine.sequence import Sequence, finish_token
 from luban.serve.sampling import RowState, make_generator, sample
 
@@ -101,7 +109,8 @@ class Engine:
                  token_text: Any, *, max_batch: int = 32, max_queue: int = 256,
                  max_prefill_tokens: int = 8192, pad_id: int = 0, peft: bool = False,
                  num_layers: int | None = None, device: torch.device | None = None,
-                 adaptive_threads: bool = False, memory_budget: int | None = None) -> None:
+                 adaptive_threads: bool = False, memory_budget: int | None = None,
+                 prefix_cache: int | None = 0) -> None:
         self.model, self.eos_ids = model, frozenset(eos_ids)
         self.context_length, self.vocab_size, self.token_text = context_length, vocab_size, token_text
         self.max_batch, self.max_queue, self.max_prefill_tokens = max_batch, max_queue, max_prefill_tokens
@@ -128,6 +137,9 @@ class Engine:
             bound_kernel_caches()
         self.kv_per_token, self.score_heads = self._geometry(model)
         self.memory_budget = memory_budget if memory_budget is not None else self._default_budget()
+        if prefix_cache is None:  # default: an eighth of the budget, at most 1 GB
+            prefix_cache = min(self.memory_budget // 8, 2**30)
+        self.prefix = PrefixCache(prefix_cache) if prefix_cache > 0 else None
 
     def _geometry(self, model: Any) -> tuple[int, int]:
         """(KV-cache bytes per token, attention heads); (0, 0) when the model does not say."""
@@ -146,11 +158,13 @@ class Engine:
             return int(0.9 * torch.cuda.mem_get_info(self.device)[0])
         return int(0.5 * psutil.virtual_memory().available)
 
-    def sequence_bytes(self, prompt_tokens: int, max_tokens: int) -> int:
+    def sequence_bytes(self, prompt_tokens: int, max_tokens: int, scores_prompt: bool = False) -> int:
         """Memory one sequence may need: its KV cache at full length (x2: buffers grow by doubling and are
-        copied when rows join) plus the float32 attention scores of its prefill."""
+        copied when rows join) plus the float32 attention scores of its prefill (and, when it scores its
+        prompt, the float32 logits and log-softmax of every prompt position)."""
         width = width_bucket(prompt_tokens)
-        return 2 * self.kv_per_token * (width + max_tokens) + 4 * self.score_heads * width * width
+        logits = 8 * self.vocab_size * width if scores_prompt else 0
+        return 2 * self.kv_per_token * (width + max_tokens) + 4 * self.score_heads * width * width + logits
 
     def start(self) -> None:
         self.thread.start()
@@ -166,7 +180,7 @@ class Engine:
 
     def submit(self, seq: Sequence) -> None:
         """Queue `seq`; `QueueFull` (429) past `max_queue`, `RequestTooLarge` (400) past the memory budget."""
-        need = self.sequence_bytes(len(seq.prompt_ids), seq.request.params.max_tokens)
+        need = self.sequence_bytes(len(seq.prompt_ids), seq.request.params.max_tokens, seq.scores_prompt)
         if self.kv_per_token and need > self.memory_budget:
             raise RequestTooLarge(
                 f"this request needs about {_fmt_bytes(need)} of memory per choice for its KV cache "
@@ -255,6 +269,8 @@ class Engine:
             if seq.cancelled:
                 self.waiting.popleft()
                 continue
+            if self.prefix is not None and reserved + seq.reserved + self.prefix.bytes > self.memory_budget:
+                self.prefix.shrink_to(max(0, self.memory_budget - reserved - seq.reserved))
             if self.kv_per_token and (self.running or out) and reserved + seq.reserved > self.memory_budget:
                 break  # waits for running rows to leave
             self.waiting.popleft()
@@ -263,25 +279,41 @@ class Engine:
         return out
 
     def _chunks(self, seqs: list[Sequence]) -> list[list[Sequence]]:
-        """Split admitted prompts so one prefill pads at most `max_prefill_tokens` tokens."""
+        """Split admitted prompts so one prefill pads at most `max_prefill_tokens` tokens; a prompt with a
+        cached prefix goes alone, and prompts that score themselves go together."""
+        hits: list[list[Sequence]] = []
+        plain: list[Sequence] = []
+        for s in seqs:
+            if self.prefix is not None and not s.scores_prompt:
+                s.prefix = self.prefix.lookup(s.prompt_ids, s.adapter)
+            if s.prefix is not None:
+                hits.append([s])
+            else:
+                plain.append(s)
         chunks: list[list[Sequence]] = []
         cur: list[Sequence] = []
-        for s in sorted(seqs, key=lambda s: len(s.prompt_ids)):
-            if cur and (len(cur) + 1) * len(s.prompt_ids) > self.max_prefill_tokens:
+        for s in sorted(plain, key=lambda s: (s.scores_prompt, len(s.prompt_ids))):
+            if cur and ((len(cur) + 1) * len(s.prompt_ids) > self.max_prefill_tokens
+                        or s.scores_prompt != cur[0].scores_prompt):
                 chunks.append(cur)
                 cur = []
             cur.append(s)
         chunks += [cur] if cur else []
-        return [g for c in chunks for g in prefill_groups(c)]
+        return hits + [g for c in chunks for g in prefill_groups(c)]
 
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor, pos: torch.Tensor, cache: Any,
-                 seqs: list[Sequence]) -> torch.Tensor:
+                 seqs: list[Sequence], keep: int = 1) -> torch.Tensor:
+        """The logits of the last `keep` positions (0: all), [rows, positions, vocab]."""
         extra: dict[str, Any] = {"adapter_names": [s.adapter for s in seqs]} if self.peft else {}
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
-                         logits_to_keep=1, **{self.cache_kw: cache}, **extra)
-        return out.logits[:, -1, :].float()  # sampling and logprobs in float32 whatever the model dtype
+                         logits_to_keep=keep, **{self.cache_kw: cache}, **extra)
+        logits: torch.Tensor = out.logits
+        return logits
 
     def _prefill(self, seqs: list[Sequence]) -> None:
+        if seqs[0].prefix is not None:
+            self._prefill_cached(seqs[0])
+            return
         width = width_bucket(max(len(s.prompt_ids) for s in seqs))
         ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(seqs), width), dtype=torch.long)
@@ -291,8 +323,60 @@ class Engine:
         ids, mask = ids.to(self.device), mask.to(self.device)
         pos = (mask.cumsum(1) - 1).clamp(min=0)
         cache = kv.new_cache(self.num_layers)
-        logits = self._forward(ids, mask, pos, cache, seqs)
-        tokens = self._sample(seqs, logits)
+        scoring = seqs[0].scores_prompt  # `_chunks` never mixes scoring and plain prompts
+        logits = self._forward(ids, mask, pos, cache, seqs, keep=0 if scoring else 1)
+        if scoring:
+            for i, s in enumerate(seqs):
+                self._send_prompt_logprobs(s, logits[i, width - len(s.prompt_ids):width - 1])
+        else:
+            for i, s in enumerate(seqs):
+                self._store_prefix(s, cache, i, width - len(s.prompt_ids))
+        tokens = self._sample(seqs, logits[:, -1, :].float())  # sampling and logprobs in float32
+        self._join(seqs, cache, mask, tokens)
+
+    def _prefill_cached(self, seq: Sequence) -> None:
+        """Prefill `seq` from its cached prefix: only the rest of the prompt goes through the model, right-padded
+        to a bucketed width (causal attention keeps the padding out of the real tokens; its columns are dropped)."""
+        assert seq.prefix is not None
+        entry, n = seq.prefix
+        seq.prefix = None  # the entry may be evicted later: the sequence holds no reference
+        rest = seq.prompt_ids[n:]
+        width = width_bucket(len(rest))
+        cache = seeded_cache(entry, n, width, self.num_layers)
+        ids = torch.full((1, width), self.pad_id, dtype=torch.long)
+        ids[0, :len(rest)] = torch.tensor(rest)
+        total = n + len(rest)
+        mask = torch.ones((1, n + width), dtype=torch.long, device=self.device)
+        pos = torch.arange(n, n + width, device=self.device).unsqueeze(0)
+        logits = self._forward(ids.to(self.device), mask, pos, cache, [seq], keep=width - len(rest) + 1)
+        for layer in cache.layers:
+            assert isinstance(layer, kv.BufferLayer) and layer.kbuf is not None and layer.vbuf is not None
+            layer.set_buffers(layer.kbuf, layer.vbuf, total)
+        self._store_prefix(seq, cache, 0, 0, cached=n)
+        tokens = self._sample([seq], logits[:, 0, :].float())
+        self._join([seq], cache, mask[:, :total], tokens)
+
+    def _store_prefix(self, seq: Sequence, cache: Any, row: int, start: int, cached: int = 0) -> None:
+        """Cache the part of `seq`'s prompt that an earlier prompt shared (its KV from `start` in `row`)."""
+        if self.prefix is None:
+            return
+        n = self.prefix.shared(seq.prompt_ids, seq.adapter, cached)
+        if n:
+            keys, values = row_prefix(cache, row, start, n)
+            self.prefix.insert(seq.prompt_ids[:n], seq.adapter, keys, values)
+
+    def _send_prompt_logprobs(self, seq: Sequence, logits: torch.Tensor) -> None:
+        p = seq.request.params
+        entries = prompt_logprobs(logits, seq.prompt_ids, p.prompt_logprobs or 0, seq.detok.tokenizer,
+                                  self.token_text)
+        finished = p.max_tokens == 0
+        seq.sink(Step(text="", prompt_logprobs=entries, finish_reason="length" if finished else None,
+                      prompt_tokens=len(seq.prompt_ids)))
+        if finished:
+            seq.done = True  # nothing to generate: the sampled token is dropped at the next compaction
+
+    def _join(self, seqs: list[Sequence], cache: Any, mask: torch.Tensor, tokens: list[int]) -> None:
+        """Add freshly prefilled rows (their cache, mask and first sampled tokens) to the running batch."""
         self.cache, self.mask = kv.merge(self.cache, self.mask, cache, mask)
         new_pos = torch.tensor([len(s.prompt_ids) for s in seqs], device=self.device)
         self.positions = new_pos if self.positions is None else torch.cat([self.positions, new_pos])
@@ -303,7 +387,7 @@ class Engine:
         assert self.mask is not None and self.positions is not None
         ids = torch.tensor(self.last, dtype=torch.long, device=self.device).unsqueeze(1)
         self.mask = torch.cat([self.mask, self.mask.new_ones((self.mask.shape[0], 1))], dim=1)
-        logits = self._forward(ids, self.mask, self.positions.unsqueeze(1), self.cache, self.running)
+        logits = self._forward(ids, self.mask, self.positions.unsqueeze(1), self.cache, self.running)[:, -1].float()
         self.positions = self.positions + 1
         self.last = self._sample(self.running, logits)
 
@@ -335,4 +419,9 @@ class Engine:
 
     def occupancy(self) -> Occupancy:
         """Sequences running and waiting now, and decode steps so far (for /metrics)."""
-        return Occupancy(running=len(self.running), waiting=len(self.waiting), steps=self.steps)
+        pc = self.prefix
+        if pc is None:
+            return Occupancy(running=len(self.running), waiting=len(self.waiting), steps=self.steps)
+        return Occupancy(running=len(self.running), waiting=len(self.waiting), steps=self.steps,
+                         prefix_queries=pc.queries, prefix_hits=pc.hits, prefix_hit_tokens=pc.hit_tokens,
+                         prefix_cache_bytes=pc.bytes)

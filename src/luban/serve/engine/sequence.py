@@ -31,11 +31,17 @@ class Sequence:
     done: bool = False
     completion_tokens: int = 0
     reserved: int = 0  # bytes of the engine's memory budget this sequence holds while it runs
+    prefix: tuple[Any, int] | None = None  # (prefix cache entry, tokens) whose KV this prompt reuses
     submitted: float = field(default_factory=time.monotonic)
 
     @property
     def adapter(self) -> str:
         return self.request.adapter or "__base__"  # peft's name for "no adapter" in mixed batches
+
+    @property
+    def scores_prompt(self) -> bool:
+        """True when the client asked for the prompt's own logprobs (echo with logprobs)."""
+        return self.request.params.prompt_logprobs is not None
 
 
 def finish_token(seq: Sequence, tok: int, lp: tuple[float, list[tuple[int, float]]] | None,
