@@ -4,6 +4,7 @@ once, in one chain per replica process, and every chain verifies."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
@@ -98,6 +99,10 @@ def test_every_answered_call_is_recorded_once_across_a_replica_restart(tmp_path:
     calls = [r for r in find(audit, Filter(kind="call")) if r["status"] == 200]
     assert len(calls) == len(answered) == 240
     assert len({r["request_id"] for r in calls}) == 240
+    # nginx's request id reached the gateway: one id in nginx's access log, the gateway's and the audit
+    assert all(re.fullmatch(r"[0-9a-f]{32}", r["request_id"]) for r in calls)
+    logged = set(re.findall(r"rid=([0-9a-f]{32})", (run_dir / "access.log").read_text()))
+    assert {r["request_id"] for r in calls} <= logged
     chains = audit.chains()
     assert len(chains) >= 2  # the stopped replica's chain and the others'
     key = Signer(tmp_path / "keys", key_path=tmp_path / "audit-signing.key").public_key
