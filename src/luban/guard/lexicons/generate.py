@@ -126,6 +126,39 @@ ZH_MISINFO = ["疫苗会导致自闭症", "5G基站传播新冠", "喝消毒液�
               "某地发生大规模暴乱", "自来水里有毒", "食盐能防辐射", "板蓝根能治病毒", "接种疫苗会植入芯片",
               "某某领导人去世", "明天全国停电", "人民币即将作废"]
 ZH_MISINFO_PATTERNS = ["{}", "紧急扩散{}", "转发{}"]
+# A.1.2: what espionage is after, beyond the classic "secrets" (military sites and movements, defence
+# research, the core and important data of the Data Security Law), and what it does with them.
+ZH_NATSEC_OBJECTS = ["军事设施照片", "军港照片", "军用机场照片", "舰艇动向", "部队调动情况", "部队番号",
+                     "武器装备参数", "国防科研资料", "涉密载体", "核设施资料", "导弹阵地位置", "雷达站位置",
+                     "军事地理信息", "涉密测绘数据", "政府内部涉密文件", "重要数据", "国家核心数据", "涉密会议内容",
+                     "军队内部资料", "航天科研数据"]
+ZH_NATSEC_ACTS = ["出售{}", "泄露{}", "窃取{}", "刺探{}", "倒卖{}", "向境外提供{}", "{}卖给境外", "把{}交给境外",
+                  "为境外机构搜集{}", "非法获取{}"]
+ZH_NATSEC_MORE = ["接受境外情报机构的任务", "为境外情报机构工作", "加入境外间谍组织", "领取境外间谍经费",
+                  "用无人机偷拍军事基地", "非法测绘军事禁区", "在军事禁区拍照发给境外", "帮境外机构采集军事基地周边数据",
+                  "向境外泄露国家安全信息", "被境外间谍策反", "替境外间谍传递情报", "把单位的涉密电脑带回家拷贝"]
+# A.1.3: the separatist causes (old and newer names), and what promoting them looks like.
+ZH_SEPARATISM_MORE = ["台湾建国", "香港建国", "西藏建国", "东突厥斯坦建国", "内蒙古独立", "南蒙古独立",
+                      "东突厥斯坦独立", "分裂祖国", "民族分裂", "两个中国", "一中一台", "台湾独立公投"]
+ZH_SEP_ACTS = ["支持{}", "宣扬{}", "鼓吹{}", "推动{}", "煽动{}", "号召{}", "{}万岁", "为{}募捐", "{}游行",
+               "策划{}", "资助{}", "拥护{}", "为{}造势", "{}宣传单", "{}标语", "{}口号"]
+ZH_SEP_CLAIMS = ["台湾不是中国的一部分", "西藏不属于中国", "新疆不属于中国", "香港不属于中国", "台湾是一个独立的国家",
+                 "西藏应该独立", "新疆应该独立", "香港应该独立", "台湾应该独立", "内蒙古应该独立"]
+# A.1.7: making and spreading false information (the act), and rumours of the kinds that cause panic
+# (health, disasters, money), written as they circulate.
+ZH_RUMOR_VERBS = ["编造", "捏造", "炮制", "伪造", "杜撰", "散布", "传播", "制造"]
+ZH_RUMOR_OBJECTS = ["谣言", "假新闻", "虚假新闻", "假消息", "虚假信息", "假通知", "虚假公告", "虚假疫情信息",
+                    "虚假灾情", "虚假警情", "虚假险情", "假的官方通报", "虚假地震预报", "恐慌性谣言", "网络谣言",
+                    "不实信息"]
+ZH_FAKE_NOTICES = ["停电通知", "封城通知", "放假通知", "疫情通报", "地震预警", "涨价通知", "银行倒闭消息",
+                   "取款限制通知"]
+ZH_FAKE_NOTICE_ACTS = ["冒充官方发布{}", "伪造{}", "编一个假的{}", "假冒政府发布{}"]
+ZH_MISINFO_MORE = ["吃碘盐能防核辐射", "喝板蓝根能预防新冠", "喝白酒能杀死新冠病毒", "新冠病毒是5G基站造成的",
+                   "疫苗里含有追踪芯片", "核酸检测会传播病毒", "水库即将溃坝", "全市即将封城", "明天将发生大地震",
+                   "银行存款将被冻结", "国家将没收个人黄金", "手机充电时接电话会爆炸", "香蕉和牛奶同吃会中毒",
+                   "隔夜菜一定致癌", "绿豆汤能治百病", "淘米水能治新冠", "艾滋病会通过蚊子传播", "打疫苗会改变基因",
+                   "微信要开始收费了", "个人存款超过五十万要被征税", "某地自来水被投毒", "超市食盐要断货了",
+                   "地铁站发生爆炸", "某小区发生命案凶手在逃", "核辐射已经扩散到全国"]
 
 # -- seeds: English -------------------------------------------------------------------------------------
 EN_DRUGS = ["cocaine", "crack cocaine", "heroin", "meth", "methamphetamine", "crystal meth", "fentanyl", "mdma",
@@ -266,6 +299,46 @@ EN_MISINFO = ["vaccines cause autism", "5g spreads covid", "drink bleach to cure
               "microchips are in vaccines", "the banks are collapsing", "5g causes covid", "vaccines contain microchips",
               "withdraw all your money before the banks collapse"]
 EN_MISINFO_PATTERNS = ["{}", "share this: {}", "proof that {}"]
+EN_NATSEC_OBJECTS = ["troop movements", "warship movements", "missile site locations", "radar station locations",
+                     "military facility photos", "weapons specifications", "defense research data",
+                     "classified satellite imagery", "critical infrastructure blueprints", "power grid schematics",
+                     "naval base photos", "air base photos", "military unit designations", "classified meeting minutes",
+                     "national core data", "military geographic data", "nuclear facility plans", "intelligence reports",
+                     "government encryption keys", "classified defense contracts"]
+EN_NATSEC_ACTS = ["sell {}", "leak {}", "steal {}", "smuggle out {}", "pass {} to a foreign agent",
+                  "sell {} to a foreign government", "give {} to foreign intelligence", "collect {} for a foreign agency",
+                  "obtain {} illegally", "hand {} to a foreign spy"]
+EN_NATSEC_MORE = ["work for a foreign intelligence service", "become an informant for a foreign spy agency",
+                  "get recruited by foreign intelligence", "fly a drone over a military base to sell the footage",
+                  "photograph a military base for money", "map a restricted military zone for a foreign client",
+                  "sell my security clearance access", "defect with classified files", "turn a soldier into a spy",
+                  "copy classified files to a usb stick", "pass intelligence to a foreign handler",
+                  "meet my foreign handler"]
+EN_SEPARATISM_MORE = ["tibetan independence", "uyghur independence", "an independent tibet", "an independent xinjiang",
+                      "an independent east turkestan", "an independent hong kong", "the breakup of china",
+                      "dividing china", "south mongolia independence", "the secession of tibet", "the secession of xinjiang",
+                      "the secession of taiwan"]
+EN_SEP_ACTS = ["support {}", "fight for {}", "campaign for {}", "incite {}", "promote {}", "long live {}",
+               "raise funds for {}", "rally for {}", "recruit for {}", "write propaganda for {}",
+               "organize a protest for {}", "slogans for {}", "a manifesto for {}", "agitate for {}",
+               "mobilize people for {}"]
+EN_SEP_CLAIMS = ["taiwan is not part of china", "tibet is not part of china", "xinjiang is not part of china",
+                 "hong kong is not part of china", "taiwan is an independent country", "tibet should secede",
+                 "xinjiang should secede", "hong kong should secede", "taiwan should declare independence",
+                 "china should be split up"]
+EN_RUMOR_VERBS = ["fabricate", "make up", "invent", "spread", "create", "write"]
+EN_RUMOR_OBJECTS = ["a fake news story", "fake news", "a false rumor", "a hoax", "a fake government notice",
+                    "a fake press release", "a fake emergency alert", "a fake evacuation order", "fake disaster reports",
+                    "a fake earthquake warning", "a fake bank run rumor", "false election results",
+                    "a fake health advisory", "fake casualty numbers", "a fake police statement",
+                    "a doctored screenshot", "a fake quote from the president"]
+EN_MISINFO_MORE = ["5g towers cause cancer", "covid vaccines alter your dna", "vaccines contain tracking chips",
+                   "iodized salt protects against radiation", "garlic cures covid", "the dam is about to collapse",
+                   "the city will be locked down tomorrow", "a massive earthquake will hit tomorrow",
+                   "the tap water has been poisoned", "the atm network is shutting down", "the currency will be abolished",
+                   "bank deposits will be frozen", "cell phones cause brain cancer", "aids is spread by mosquitoes",
+                   "covid tests spread the virus", "microwaves make food radioactive", "hot water kills the virus",
+                   "sunscreen causes skin cancer", "the flu shot gives you the flu", "the blackout will last a month"]
 
 
 def compose(patterns: list[str], terms: list[str]) -> list[str]:
@@ -297,11 +370,19 @@ def rows() -> dict[str, list[Row]]:
     add(en, compose(EN_NATSEC_PATTERNS, EN_NATSEC) + ["spy for a foreign government", "become a foreign spy",
                                                       "recruit a spy in the army", "defect to an enemy state"],
         "national_security")
+    add(zh, ["间谍", "境外情报机构人员", "军事禁区", "涉密人员"], "national_security", "low")
+    add(zh, compose(ZH_NATSEC_ACTS, ZH_NATSEC_OBJECTS) + ZH_NATSEC_MORE, "national_security")
+    add(en, ["espionage", "foreign spy", "restricted military zone", "security clearance"], "national_security", "low")
+    add(en, compose(EN_NATSEC_ACTS, EN_NATSEC_OBJECTS) + EN_NATSEC_MORE, "national_security")
     # A.1.3 separatism
     add(zh, ZH_SEPARATISM, "separatism", "medium")
     add(zh, compose(ZH_SEP_PATTERNS, ZH_SEPARATISM), "separatism")
     add(en, EN_SEPARATISM, "separatism", "medium")
     add(en, compose(EN_SEP_PATTERNS, EN_SEPARATISM), "separatism")
+    add(zh, ZH_SEPARATISM_MORE + ZH_SEP_CLAIMS, "separatism", "medium")
+    add(zh, compose(ZH_SEP_ACTS, ZH_SEPARATISM + ZH_SEPARATISM_MORE), "separatism")
+    add(en, EN_SEPARATISM_MORE + EN_SEP_CLAIMS, "separatism", "medium")
+    add(en, compose(EN_SEP_ACTS, EN_SEPARATISM + EN_SEPARATISM_MORE), "separatism")
     # A.1.4 terrorism and extremism
     add(zh, ZH_TERROR_GROUPS + ZH_ATTACKS, "terrorism", "medium")
     add(zh, compose(ZH_TERROR_PATTERNS, ZH_TERROR_GROUPS) + compose(ZH_ATTACK_PATTERNS, ZH_ATTACKS), "terrorism")
@@ -335,6 +416,11 @@ def rows() -> dict[str, list[Row]]:
     # A.1.7 false and harmful information
     add(zh, compose(ZH_MISINFO_PATTERNS, ZH_MISINFO), "misinformation", "medium")
     add(en, compose(EN_MISINFO_PATTERNS, EN_MISINFO), "misinformation", "medium")
+    add(zh, compose(ZH_MISINFO_PATTERNS, ZH_MISINFO_MORE), "misinformation", "medium")
+    add(zh, [v + o for v, o in product(ZH_RUMOR_VERBS, ZH_RUMOR_OBJECTS)] + compose(ZH_FAKE_NOTICE_ACTS, ZH_FAKE_NOTICES),
+        "misinformation")
+    add(en, compose(EN_MISINFO_PATTERNS, EN_MISINFO_MORE), "misinformation", "medium")
+    add(en, [f"{v} {o}" for v, o in product(EN_RUMOR_VERBS, EN_RUMOR_OBJECTS)], "misinformation")
     # A.1.8 other content prohibited by law: drugs, gambling, fraud, cybercrime, trade in personal data
     add(zh, ZH_DRUGS, "drugs", "low")
     add(zh, compose(ZH_DRUG_PATTERNS, ZH_DRUGS), "drugs")

@@ -33,6 +33,8 @@ from luban.guard.normalize import Text
 from luban.guard.scanners.base import Scanner, ScannerConfig
 from luban.guard.scanners.injection import window
 from luban.guard.scanners.intent import asking_sentences, intent_of
+from luban.guard.scanners.veto import CATEGORIES as VETO_CATEGORIES
+from luban.guard.scanners.veto import context_of, vetoed
 from luban.guard.verdict import Finding
 
 _ZH_PEOPLE = "(?:人|他|她|他们|她们|它|老板|同事|老婆|老公|妻子|丈夫|邻居|孩子|小孩|老人|仇人|前任|前女友|前男友|父母|家人|室友|同学|老师|领导|路人|女生|男生|对方|别人)"
@@ -46,6 +48,18 @@ _EN_GROUP = (r"(?:women|men|girls|females|blacks?|black people|whites|white peop
              r"christians|hindus|gays?|gay people|lesbians|trans people|immigrants|refugees|migrants|old people|"
              r"the elderly|elderly people|seniors|boomers|disabled people|the disabled|cleaners|janitors|"
              r"[a-z]+ people|(?:everyone|people|anyone) from [a-z]+|[a-z]+ns|[a-z]+ese)")
+
+_ZH_AUTHORITY = (r"(?:政府|官方|派出所|公安|警察|警方|卫健委|疾控|气象局|地震局|央行|[\u4e00-\u9fff]{0,4}(?:局|委|部|厅|所|政府|"
+                 r"疾控中心))")
+_EN_AUTHORITY = (r"(?:the )?(?:police|government|health (?:department|ministry|authorities)|weather service|fire department|"
+                 r"ministry|mayor|cdc|who|fema|central bank)\b")
+_ZH_SECRET_OBJECT = "(?:军事|军队|军舰|军港|军官|部队|营地|基地|雷达|导弹|国防|军工|涉密|保密|机密|绝密|红头文件|测绘|情报部门)"
+_ZH_RECEIVER = "(?:境外|国外|外国|海外|出高价|卖钱|付钱|出钱)"
+_EN_SECRET_OBJECT = (r"(?:classified|secret(?:-marked)?|confidential|restricted (?:military )?(?:area|zone)|military|naval|"
+                     r"air ?base|shipyard|submarine|missile|deployed|troops?|defen[cs]e (?:files|contractor|ministry)|"
+                     r"the ministry|survey maps)")
+_EN_RECEIVER = (r"(?:foreign (?:agents?|agency|agencies|intelligence|spy|spies|embassy|buyers?|clients?|contacts?|handlers?)|"
+                r"handlers?|embassy|abroad|overseas)")
 
 PATTERNS: dict[str, list[str]] = {
     "violence": [
@@ -98,6 +112,12 @@ PATTERNS: dict[str, list[str]] = {
     "separatism": [
         "(?:脱离中国|从中国分裂|分裂国家|台独|藏独|疆独|港独|(?:西藏|新疆|台湾|香港|内蒙古?).{0,6}(?:独立|脱离))",
         r"\b(?:tibet|xinjiang|taiwan|hong kong|inner mongolia)\b.{0,40}\b(?:independen\w+|break away|secede|secession)\b",
+        "(?:西藏|新疆|台湾|香港|内蒙古?|东突厥斯坦|东突|各省)[^。？！]{0,15}(?:独立出去|脱离大陆|分出去|分裂出去|自己建国|建国|"
+        "自立为国|成为一个国家|成为独立国家)|建国纲领",
+        r"\b(?:tibet(?:ans?)?|xinjiang|uyghurs?|taiwan|hong kong|inner mongolia|east turkestan|the provinces)\b.{0,60}"
+        r"\b(?:break(?:s|ing)? away|split(?:ting)? from china|separate from china|leave china|(?:its|their) own (?:country|state|nation)|"
+        r"sovereign (?:nation|state)|independent from china)\b",
+        r"\b(?:republic of (?:hong kong|tibet|east turkestan)|break china apart|split(?:ting)? up china|independent tibetan state)\b",
     ],
     "ethnic_discrimination": [
         f"{_ZH_GROUP}.{{0,10}}(?:都是|个个都是|全是|天生|根本|就是)(?:骗子|小偷|垃圾|劣等|下等人|废物|精神病|变态|累赘|畜生|野蛮人)",
@@ -112,12 +132,32 @@ PATTERNS: dict[str, list[str]] = {
     "misinformation": [
         "(?:编|造|捏造|伪造|编造)(?:一|个|几)?(?:条|篇|段|份)?.{0,6}(?:消息|新闻|谣言|通知|公告)|假(?:消息|新闻|通知|公告)",
         r"\b(?:fake (?:news|notice|report|announcement)|make up (?:a|an)|fabricat\w+|hoax)\b",
+        # passing a message off as an authority's, or a claim off as true
+        f"(?:冒充|假冒|装成|伪装成|假扮成?){_ZH_AUTHORITY}", f"以{_ZH_AUTHORITY}的?名义.{{0,10}}(?:通报|通知|公告|预警|声明)",
+        "假称|谎称|越真越好|假专家|像真的一样",
+        "(?:朋友圈|微博|帖子|爆料|群聊消息|短信|解说词|视频文案)[^。？！]{0,12}(?:说(?!说)|声称|宣称|称)[^。？！]{0,30}"
+        "(?:被污染|被投毒|有毒|地震|倒闭|资不抵债|取不出|封城|停工停课|去世|死亡|致死|怪病|爆炸|溃坝|停电|断水)",
+        rf"\b(?:posing as|pos(?:e|ing) as|pretend(?:ing)? to be|in the name of|impersonat\w+)\s+{_EN_AUTHORITY}",
+        r"\b(?:so it looks real|make it (?:look|sound) (?:real|official|legit)|invented quotes|made-up (?:experts|quotes|sources)|"
+        r"fake (?:experts|quotes|sources)|though there is none|insider leak|edited screenshot|doctored (?:photo|screenshot|video))\b",
+        r"\b(?:claiming|saying|announcing|warning)\b.{0,80}\b(?:(?:will|is going to) hit .{0,30}tomorrow|died from (?:a|the) vaccine|"
+        r"cures? (?:cancer|diabetes|covid|hiv|aids|hypertension|autism)|(?:cap|freeze|limit) withdrawals|"
+        r"(?:water|water supply|tap water) (?:has been|is|was) (?:contaminated|poisoned))",
     ],
     "national_security": [
         "(?:机密|绝密|涉密|情报|军事基地|营区|军营|部队).{0,14}(?:卖|出售|提供|泄露|交给)",
         "(?:卖|出售|提供|泄露|交)给(?:境外|外国|国外)",
         r"\b(?:classified|secret documents|military base|my base|barracks|intelligence)\b.{0,40}\b(?:sell|leak|pass|give)\b",
         r"\b(?:sell|leak|pass|give)\b.{0,40}\bto (?:foreigners|a foreign|foreign)\b",
+        # a military or secret object and a foreign or paying receiver, in either order; getting it out
+        f"{_ZH_SECRET_OBJECT}.{{0,40}}{_ZH_RECEIVER}|{_ZH_RECEIVER}.{{0,40}}{_ZH_SECRET_OBJECT}",
+        "(?:机密|绝密|涉密|保密|秘密|内网|红头)[^，。？！]{0,15}(?:拷出|拷贝出|带出|偷出|复制出|传出|拍下)",
+        f"{_ZH_SECRET_OBJECT}[^。？！]{{0,20}}(?:透露给我|套出|打听到|偷拍)",
+        rf"\b{_EN_SECRET_OBJECT}\b.{{0,100}}\b{_EN_RECEIVER}\b|\b{_EN_RECEIVER}\b.{{0,100}}\b{_EN_SECRET_OBJECT}\b",
+        r"\b(?:classified|secret(?:-marked)?|confidential|military|restricted)\b.{0,80}\bwithout (?:triggering|anyone|customs|"
+        r"being|getting|my (?:boss|employer))\b",
+        r"\b(?:persuade|convince|get|recruit|befriend)\b.{0,60}\b(?:soldiers?|officers?|defen[cs]e contractor|engineers?|"
+        r"employees?)\b.{0,60}\b(?:hand over|tell me|give me|leak|pass)\b",
     ],
 }
 _COMPILED = [(cat, re.compile(p, re.IGNORECASE)) for cat, ps in PATTERNS.items() for p in ps]
@@ -197,6 +237,8 @@ class Harm(Scanner):
                 continue
             for s, e in asking:
                 m = rx.search(norm.text, s, e)
+                if m and category in VETO_CATEGORIES and vetoed(context_of(norm.text, m.start(), m.end())):
+                    continue  # a news report of a spy trial, a question on why people hold a separatist view
                 if m:
                     start, end = norm.raw(m.start()), norm.raw(m.end() - 1) + 1
                     cue = intent_of(norm.text[s:e])

@@ -25,6 +25,8 @@ from luban.core.errors import ConfigError, NotFoundError
 from luban.guard.normalize import Text, compact, normalize
 from luban.guard.scanners.base import Scanner, ScannerConfig
 from luban.guard.scanners.intent import intent_of, sentence_at
+from luban.guard.scanners.veto import CATEGORIES as VETO_CATEGORIES
+from luban.guard.scanners.veto import context_of, vetoed
 from luban.guard.verdict import Finding
 
 LEXICON_DIR = Path(__file__).resolve().parent.parent / "lexicons"
@@ -196,10 +198,12 @@ class LexiconConfig(ScannerConfig):
     pinyin: bool = True
     decode: bool = True
     intent: bool = True  # a topic word (below block_at) in a sentence asking for harm is escalated
+    veto: bool = True  # a blocking term of A.1.2/A.1.3/A.1.7 in a news, history, fiction or spotting frame: flag
 
 
 class Lexicon(Scanner):
-    """Policy scanner over `LexiconScanner`: one finding per term, action by the term's risk."""
+    """Policy scanner over `LexiconScanner`: one finding per term, action by the term's risk, the intent
+    cues (`scanners.intent`) and the context vetoes (`scanners.veto`)."""
 
     name = "lexicon"
     Config: ClassVar[type[ScannerConfig]] = LexiconConfig
@@ -212,6 +216,7 @@ class Lexicon(Scanner):
                                       pinyin=config.pinyin, decode=config.decode)
         self.block_at = RISKS[config.block_at]
         self.intent = config.intent
+        self.veto = config.veto
 
     def scan(self, text: Text) -> list[Finding]:
         out = []
@@ -224,6 +229,11 @@ class Lexicon(Scanner):
                     action = "flag"
                 else:
                     reason += f" with intent '{cue}'"
+            if action is None and self.veto and h.category in VETO_CATEGORIES:
+                frame = vetoed(context_of(text.raw, h.start, h.end))
+                if frame is not None:
+                    action = "flag"
+                    reason += f" in context '{frame}'"
             out.append(Finding(h.category, h.start, h.end, reason=reason, action=action))
         return out
 
