@@ -192,13 +192,15 @@ def router(console: Console) -> APIRouter:
             targets = {v["name"]: v["metrics"] for v in results.get("variants", [])}
         else:
             targets = {art.name or art.short_id: results}
-        out = {}
+        out: dict[str, list[dict[str, Any]]] = {}
         for name, metrics in targets.items():
-            try:
-                out[name] = [g.as_dict() | {"why": g.describe()}
-                             for g in check_gates(body.gates, metrics, art.manifest.producer.stage)]
-            except LubanError as err:  # a metric this model lacks: a miss with the reason, never a pass
-                out[name] = [{"metric": "?", "passed": False, "why": str(err)}]
+            out[name] = []
+            for metric, expr in body.gates.items():
+                try:
+                    g = check_gates({metric: expr}, metrics, art.manifest.producer.stage)[0]
+                    out[name].append(g.as_dict() | {"why": g.describe()})
+                except LubanError as err:  # a metric this model lacks: a miss with the reason, never a pass
+                    out[name].append({"metric": metric, "passed": False, "why": str(err)})
         return {"gates": out}
 
     @r.get("/evals/{ref:path}")

@@ -31,7 +31,7 @@ const strings = {
 const enc = encodeURIComponent;
 
 function rowsText(rows) {
-  return Object.entries(rows || {}).map(([s, n]) => `${s} ${Number(n).toLocaleString()}`).join(" · ");
+  return Object.entries(rows || {}).sort(([a], [b]) => (a === "rejected") - (b === "rejected")).map(([s, n]) => `${s} ${Number(n).toLocaleString()}`).join(" · ");
 }
 
 async function list(root, ctx) {
@@ -58,7 +58,9 @@ function funnelView(ctx, d) {
   const steps = d.funnel;
   const items = [{ label: `${steps[0].name} (${t("in")})`, value: steps[0].in ?? 0, color: "#5b6b7f" },
     ...steps.map((s) => ({ label: s.name, value: s.out ?? 0, color: s.dropped ? "#b4532a" : "#2f6fba" }))];
-  box.append(barChart(items, { id: "funnel-chart" }));
+  const chart = barChart(items, { id: "funnel-chart" });
+  chart.style.maxWidth = "760px";
+  box.append(chart);
   box.append(table(steps, [
     { label: t("step"), key: "name" }, { label: t("in"), key: "in" }, { label: t("out"), key: "out" },
     { label: t("dropped"), render: (s) => h("span", { class: s.dropped ? "bad" : "" }, fmt(s.dropped)) },

@@ -85,6 +85,7 @@ function deployPanel(root, ctx, d) {
       msg.replaceChildren(ctx.banner("ok", fill(t("deployed_ok"), { name: dep.name || dep.short_id, id: dep.short_id, chain: res.audit.chain, seq: res.audit.seq })),
         h("p", { class: "muted" }, t("serve_hint")));
       root.querySelector("#deployed")?.replaceWith(deployedPanel(ctx, dep));
+      box.querySelector("#already-deployed")?.remove();
     } catch (e) {
       msg.replaceChildren(ctx.banner("error", e.message));
     } finally {
@@ -95,8 +96,8 @@ function deployPanel(root, ctx, d) {
     h("span", {}, t("variant"), ": ", h("b", { id: "candidate-variant" }, c.variant)),
     h("span", {}, t("candidate_model"), ": ", h("a", { href: `#/lineage/${enc(c.id)}` }, c.name || c.short_id), " ", h("code", {}, c.short_id)),
     h("span", { class: "grow" }), button),
-    !allowed ? h("p", { class: "muted", id: "deploy-why" }, fill(t("admin_only"), { role: ctx.session.role })) : null,
-    isDeployed ? h("p", { class: "ok" }, t("already")) : null, msg);
+    h("div", {}, !allowed ? h("p", { class: "muted", id: "deploy-why" }, fill(t("admin_only"), { role: ctx.session.role })) : null,
+      isDeployed ? h("p", { class: "ok", id: "already-deployed" }, t("already")) : null), msg);
   return box;
 }
 
