@@ -7,6 +7,7 @@ Design choices:
   every failure into OpenAI's error object; `QueueFull` becomes 429 with Retry-After.
 - A non-streaming request whose client goes away is cancelled (its sequences leave the batch);
   a streaming one is cancelled by Starlette when the send fails.
+- Request bodies are bounded (`Limits.max_body_mb`, luban.serve.bodylimit): 413 before anything parses them.
 - Every generation request is an `Inflight` (luban.serve.inflight) from before its prompt is built to
   the end of its response: tokens in and out reach /metrics from it for streamed, non-streamed and
   abandoned requests alike, and the SIGTERM drain (`app.state.inflight.drain`) waits for, then cuts, them.
@@ -25,6 +26,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from luban.serve import chat, completions, embeddings, errors
 from luban.serve.backends.base import QueueFull
+from luban.serve.bodylimit import BodyLimit
 from luban.serve.errors import APIError, error_body
 from luban.serve.inflight import DRAINING_MESSAGE, Inflight, InflightSet
 from luban.serve.limits import Limits
@@ -64,6 +66,7 @@ def create_app(pool: ModelPool, limits: Limits | None = None,
     app = FastAPI(title="Luban serving (OpenAI-compatible)", version="1", lifespan=lifespan)
     app.state.inflight = inflight
     errors.install(app)
+    app.add_middleware(BodyLimit, limit=int(limits.max_body_mb * 2**20))
     app.add_middleware(_CountRequests, metrics=metrics)
 
     def ready() -> None:

@@ -17,6 +17,7 @@ class Limits:
     request_timeout: float | None = 600.0  # seconds; a sequence past it finishes with "length"
     max_prompt_items: int = 64  # prompts per /v1/completions or inputs per /v1/embeddings call
     drain_timeout: float = 25.0  # seconds running requests get after SIGTERM (Kubernetes' grace period is 30)
+    max_body_mb: float = 16.0  # request bodies over this get 413 (the gateway's default limit too)
 
 
 def completion_budget(prompt_tokens: int, requested: int | None, context_length: int,
