@@ -39,6 +39,10 @@ DRAIN = typer.Option(25.0, "--drain-timeout", help="seconds running requests get
 KV_MEMORY = typer.Option(None, "--kv-memory", help="memory for KV caches, e.g. 8GB or 512MB: a request that alone "
                          "needs more gets 400, and requests wait while running ones hold it (default: half the "
                          "memory available at start; on CUDA 90% of the free memory)")
+PREFIX_CACHE = typer.Option(None, "--prefix-cache", help="memory for the prefix cache (hf backend), e.g. 256MB, "
+                            "or off: the KV cache of a prompt prefix that requests share (a system prompt, a "
+                            "template) is kept and reused (default: an eighth of --kv-memory, at most 1GB)")
+MAX_BODY = typer.Option(16.0, "--max-body-mb", help="request bodies over this many MiB get 413")
 GATEWAY = typer.Option(None, "--gateway", help="gateway.yaml for the gateway in front (more upstreams, models, "
                        "routing, cache, hooks); the served models are reachable under their own names anyway")
 NO_AUTH = typer.Option(False, "--no-auth", help="serve without API keys even beyond loopback (on purpose)")
@@ -48,7 +52,8 @@ def _start(models: list[str], host: str, port: int, names: list[str] | None, dev
            max_batch: int, max_queue: int, max_tokens_cap: int | None, request_timeout: float,
            threads: int | None, log_level: str, banner: bool, dtype: str = "auto",
            backends: list[str] | None = None, gateway: Path | None = None, no_auth: bool = False,
-           embed_gateway: bool = False, drain_timeout: float = 25.0, kv_memory: str | None = None) -> None:
+           embed_gateway: bool = False, drain_timeout: float = 25.0, kv_memory: str | None = None,
+           prefix_cache: str | None = None, max_body_mb: float = 16.0) -> None:
     from luban.serve import server
 
     wrap = None
@@ -73,15 +78,21 @@ def _start(models: list[str], host: str, port: int, names: list[str] | None, dev
         options["dtype"] = dtype
     if kv_memory:
         options["kv_memory"] = _size(kv_memory)
+    if prefix_cache:
+        options["prefix_cache"] = 0 if prefix_cache.strip().lower() in ("off", "0") else _size(prefix_cache,
+                                                                                              "--prefix-cache")
+    if max_body_mb <= 0:
+        raise typer.BadParameter("the size must be positive", param_hint="--max-body-mb")
     specs = server.model_specs(models, ws, names, options, backends)
     if banner:
         _print_banner(host, port, [s.model_id for s in specs] + [f"{s.model_id}:{a}" for s in specs
                                                                     for a in s.adapters])
-    limits = Limits(max_tokens_cap=max_tokens_cap, request_timeout=request_timeout, drain_timeout=drain_timeout)
+    limits = Limits(max_tokens_cap=max_tokens_cap, request_timeout=request_timeout, drain_timeout=drain_timeout,
+                    max_body_mb=max_body_mb)
     server.run(specs, host, port, limits, log_level, wrap=wrap)
 
 
-def _size(text: str) -> int:
+def _size(text: str, option: str = "--kv-memory") -> int:
     """'8GB', '512MB', '1.5G' or a plain number of megabytes, in bytes."""
     units = {"": 2**20, "K": 2**10, "KB": 2**10, "M": 2**20, "MB": 2**20, "G": 2**30, "GB": 2**30}
     t = text.strip().upper()
@@ -89,9 +100,9 @@ def _size(text: str) -> int:
     try:
         value = float(num) * units[t[len(num):]]
     except (KeyError, ValueError):
-        raise typer.BadParameter(f"'{text}' is not a size; write e.g. 8GB or 512MB", param_hint="--kv-memory") from None
+        raise typer.BadParameter(f"'{text}' is not a size; write e.g. 8GB or 512MB", param_hint=option) from None
     if value <= 0:
-        raise typer.BadParameter("the size must be positive", param_hint="--kv-memory")
+        raise typer.BadParameter("the size must be positive", param_hint=option)
     return int(value)
 
 
@@ -112,7 +123,8 @@ def serve_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT
                   backend: list[str] = BACKEND, device: str = DEVICE, max_batch: int = MAX_BATCH, max_queue: int = MAX_QUEUE,
                   max_tokens_cap: int = MAX_TOKENS, request_timeout: float = TIMEOUT, threads: int = THREADS,
                   dtype: str = DTYPE, log_level: str = LOG, gateway: Path = GATEWAY, no_auth: bool = NO_AUTH,
-                  drain_timeout: float = DRAIN, kv_memory: str = KV_MEMORY) -> None:
+                  drain_timeout: float = DRAIN, kv_memory: str = KV_MEMORY, prefix_cache: str = PREFIX_CACHE,
+                  max_body_mb: float = MAX_BODY) -> None:
     """Serve models with an OpenAI-compatible API (chat, completions, embeddings, /metrics).
 
     Several models in one server; LoRA adapters are served as "base:adapter". /health answers 200
@@ -126,20 +138,23 @@ def serve_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT
     """
     _start(models, host, port, name, device, max_batch, max_queue, max_tokens_cap, request_timeout, threads,
            log_level, banner=True, dtype=dtype, backends=backend, gateway=gateway, no_auth=no_auth,
-           embed_gateway=True, drain_timeout=drain_timeout, kv_memory=kv_memory)
+           embed_gateway=True, drain_timeout=drain_timeout, kv_memory=kv_memory, prefix_cache=prefix_cache,
+           max_body_mb=max_body_mb)
 
 
 def engine_command(models: list[str] = MODELS, host: str = HOST, port: int = PORT, name: list[str] = NAME,
                    backend: list[str] = BACKEND, device: str = DEVICE, max_batch: int = MAX_BATCH, max_queue: int = MAX_QUEUE,
                    max_tokens_cap: int = MAX_TOKENS, request_timeout: float = TIMEOUT, threads: int = THREADS,
                    dtype: str = DTYPE, log_level: str = LOG, drain_timeout: float = DRAIN,
-                   kv_memory: str = KV_MEMORY) -> None:
+                   kv_memory: str = KV_MEMORY, prefix_cache: str = PREFIX_CACHE,
+                   max_body_mb: float = MAX_BODY) -> None:
     """Run a model engine for scale-out: the same OpenAI API, no banner, meant behind `luban gateway`.
 
     Example: luban engine acme-sft --host 0.0.0.0 --port 9001
     """
     _start(models, host, port, name, device, max_batch, max_queue, max_tokens_cap, request_timeout, threads,
-           log_level, banner=False, dtype=dtype, backends=backend, drain_timeout=drain_timeout, kv_memory=kv_memory)
+           log_level, banner=False, dtype=dtype, backends=backend, drain_timeout=drain_timeout, kv_memory=kv_memory,
+           prefix_cache=prefix_cache, max_body_mb=max_body_mb)
 
 
 app.command("serve")(serve_command)
