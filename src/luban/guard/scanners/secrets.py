@@ -48,6 +48,33 @@ CUES: dict[str, tuple[str, ...]] = {
     "url_password": ("://",), "bearer_token": ("Bearer",),
 }
 ASSIGNED_CUES = ("key", "secret", "token", "passw", "pwd")
+# A pattern is searched only near its cues: from MARGIN characters before a cue to the first whitespace at
+# least MARGIN characters after it. A key holds no whitespace, and what precedes its cue (a URL's scheme, a
+# variable's name) is short, so a window holds every match the whole text would give; a private-key block
+# spans lines, but its literal opening is found at C speed anyway, so it reads the whole text.
+MARGIN = 256
+WHOLE_TEXT = frozenset({"private_key"})
+_WS = re.compile(r"\s")
+
+
+def cue_windows(text: str, hay: str, cues: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Merged windows [start, end) of `text` around each occurrence of `cues` in `hay` (`text` or its lower
+    case, same length)."""
+    spans = []
+    for cue in cues:
+        i = hay.find(cue)
+        while i >= 0:
+            m = _WS.search(text, min(len(text), i + len(cue) + MARGIN))
+            spans.append((max(0, i - MARGIN), m.start() if m else len(text)))
+            i = hay.find(cue, i + len(cue))
+    spans.sort()
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
 
 
 def entropy(s: str) -> float:
@@ -68,16 +95,19 @@ class Secrets(Scanner):
     def scan(self, text: Text) -> list[Finding]:
         assert isinstance(self.config, SecretsConfig)
         raw = text.raw
+        low = raw.lower()
         out: list[Finding] = []
         taken: list[tuple[int, int]] = []
         for name, rx in _COMPILED.items():
             cues = CUES.get(name)
-            if cues is not None and not any(c in raw for c in cues):
+            hay = raw if cues is not None else low
+            cues = cues if cues is not None else ASSIGNED_CUES
+            if not any(c in hay for c in cues):
                 continue
-            if cues is None and not any(c in raw.lower() for c in ASSIGNED_CUES):
-                continue
+            whole = name in WHOLE_TEXT or len(hay) != len(raw)  # a lower case that changed length: no offsets
+            windows = [(0, len(raw))] if whole else cue_windows(raw, hay, cues)
             value = f"{name}_value"
-            for m in rx.finditer(raw):
+            for m in (m for ws, we in windows for m in rx.finditer(raw, ws, we)):
                 start, end = m.span(value) if value in rx.groupindex and m.group(value) else m.span()
                 if any(start < e and s < end for s, e in taken):  # `sk-ant-...` is not also an OpenAI key
                     continue
