@@ -116,7 +116,7 @@ def test_a_plan_the_advisor_says_will_not_fit_is_refused_before_anything_starts(
 
 def test_a_real_run_is_watched_stopped_resumed_and_finishes_with_its_model(inputs: Site) -> None:
     site = inputs
-    r = site.post("/console/api/runs", {**QUICK, "name": "console-api-run", "max_steps": 10}, role="developer")
+    r = site.post("/console/api/runs", {**QUICK, "name": "console-api-run", "max_steps": 16}, role="developer")
     assert r.status_code == 201, r.text
     run_id = r.json()["id"]
     assert r.json()["status"] == "running" and r.json()["estimate"]["fits"] is True
@@ -131,7 +131,7 @@ def test_a_real_run_is_watched_stopped_resumed_and_finishes_with_its_model(input
     assert stopped["returncode"] == 130 and "interrupted" in stopped["log"]
     stop_step = stopped["stopped_at_step"]
     assert stop_step >= 2 and stopped["checkpoints"] and stopped["artifact"] is None
-    again = site.post("/console/api/runs", {**QUICK, "name": "console-api-run", "max_steps": 10}, role="developer")
+    again = site.post("/console/api/runs", {**QUICK, "name": "console-api-run", "max_steps": 16}, role="developer")
     assert again.status_code == 409 and "resume it" in again.json()["error"]["message"]
 
     r = site.post(f"/console/api/runs/{run_id}/resume", {}, role="developer")
@@ -140,20 +140,20 @@ def test_a_real_run_is_watched_stopped_resumed_and_finishes_with_its_model(input
         run_of(site, run_id)))
     assert done["status"] == "finished", done["log"]
     steps = [p["step"] for p in done["points"]]
-    assert steps == list(range(1, 11)) and max(steps) > stop_step  # one curve, continued past the stop
+    assert steps == list(range(1, 17)) and max(steps) > stop_step  # one curve, continued past the stop
     assert len({round(p["loss"], 4) for p in done["points"]}) > 3
     assert "--resume" in done["log"] and "✓ model console-api-run" in done["log"]
     art = done["artifact"]
-    assert art["name"] == "console-api-run" and art["kind"] == "model" and art["steps"] == 10
+    assert art["name"] == "console-api-run" and art["kind"] == "model" and art["steps"] == 16
     assert "console-api-run" in luban(site.ws, "ls").stdout
     assert site.post(f"/console/api/runs/{run_id}/resume", {}, role="developer").status_code == 409
 
     # a gateway restart reads the same records: a fresh store lists the run, finished, with its curve
     store = RunStore(Workspace(site.ws))
     rec = store.current(run_id)
-    assert rec["status"] == "finished" and len(store.points(rec)) == 10
+    assert rec["status"] == "finished" and len(store.points(rec)) == 16
     listed = site.get("/console/api/runs", role="auditor").json()["runs"]
-    assert any(x["id"] == run_id and x["status"] == "finished" and x["step"] == 10 for x in listed)
+    assert any(x["id"] == run_id and x["status"] == "finished" and x["step"] == 16 for x in listed)
 
 
 def test_a_run_whose_process_died_unwatched_is_failed_and_unknown_ids_are_404(inputs: Site) -> None:

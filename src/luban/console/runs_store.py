@@ -54,7 +54,7 @@ class RunStore:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self.folder = ws.root / RECORDS
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered: stop/resume settle the record first
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
 
     # -- records ---------------------------------------------------------------------------
@@ -73,10 +73,7 @@ class RunStore:
         tmp.replace(self.path(rec["id"], "json"))  # readers never see half a record
 
     def all(self) -> list[dict[str, Any]]:
-        if not self.folder.is_dir():
-            return []
-        recs = [self.current(p.stem) for p in self.folder.glob("run-*.json")]
-        return sorted(recs, key=lambda r: r["created"], reverse=True)
+        return sorted(self._records(), key=lambda r: r["created"], reverse=True)
 
     def current(self, run_id: str) -> dict[str, Any]:
         """The record with its status brought up to date (a process that ended is settled here)."""
@@ -113,8 +110,8 @@ class RunStore:
             return rec
 
     def stop(self, run_id: str) -> dict[str, Any]:
-        rec = self.current(run_id)
         with self._lock:
+            rec = self.current(run_id)
             if rec["status"] != "running":
                 raise ConsoleError(409, f"Run {run_id} is {rec['status']}, not running", "not_running")
             rec["stop_requested"] = True
@@ -125,8 +122,8 @@ class RunStore:
         return rec
 
     def resume(self, run_id: str) -> dict[str, Any]:
-        rec = self.current(run_id)
         with self._lock:
+            rec = self.current(run_id)
             if rec["status"] not in ("stopped", "failed"):
                 raise ConsoleError(409, f"Run {run_id} is {rec['status']}; only a stopped or failed run resumes",
                                    "not_resumable")
@@ -183,7 +180,7 @@ class RunStore:
 
     # -- processes ---------------------------------------------------------------------------
     def _records(self) -> list[dict[str, Any]]:
-        return [self.load(p.stem) for p in self.folder.glob("run-*.json")] if self.folder.is_dir() else []
+        return [self.current(p.stem) for p in self.folder.glob("run-*.json")] if self.folder.is_dir() else []
 
     def _spawn(self, rec: dict[str, Any], resume: bool) -> None:
         cmd = [sys.executable, "-m", "luban.cli.main", "--workspace", str(self.ws.root), "train", rec["recipe"],
