@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from typing import Any
 
 INTENT_ZH = re.compile(
     "教我|教教我|帮我|帮忙|给我|替我|请写|写一|写个|写篇|写段|写几|起草|编一|编个|造个谣|设计|策划|号召|煽动|鼓动|串联|宣扬|"
@@ -40,6 +41,93 @@ PURPOSE_EN = re.compile(
     r"medical|medicine|uses|novel|fiction|no technical details|safely|destroy|destroyed|dispose|movie|film|story|"
     r"mystery|verify|check if|who should i call|talk to|stop someone from|consequences|invented|why (?:are|is|did|do))\b")
 _SENTENCE_END = re.compile(r"[。！？!?;；\n]|\.(?=\s|$)")
+_QUANTIFIERS = "?*+{"
+
+
+def _top_alternatives(body: str) -> list[str]:
+    """The top-level branches of a regex body `a|b(?:c|d)|e`."""
+    out, cur, depth, in_class, i = [], "", 0, False, 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\":
+            cur += body[i:i + 2]
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+        elif c == "|" and depth == 0:
+            out.append(cur)
+            cur = ""
+            i += 1
+            continue
+        cur += c
+        i += 1
+    return out + [cur]
+
+
+def _literal_prefixes(branch: str) -> list[str]:
+    """Literal strings one of which every match of `branch` starts with (a leading `(?:x|y)` of plain words
+    is expanded); [] when there is none."""
+    if branch.startswith("(?:"):
+        close = branch.find(")")
+        words = branch[3:close].split("|")
+        if close < 0 or branch[close + 1:close + 2] in tuple(_QUANTIFIERS) or not all(w.isalpha() for w in words):
+            return []
+        return [w + p for w in words for p in _literal_prefixes(branch[close + 1:]) or [""]]
+    prefix = ""
+    for i, c in enumerate(branch):
+        if not (c.isalnum() or c in " '-") or branch[i + 1:i + 2] in tuple(_QUANTIFIERS):
+            break
+        prefix += c
+    return [prefix] if prefix else []
+
+
+class WordAlternation:
+    """`finditer` of a `\\b(?:branch|branch|…)\\b` pattern without trying it at every position: an
+    Aho-Corasick pass (C speed) finds where a branch's literal prefix occurs, and the pattern is matched
+    only there, left to right, non-overlapping, so the matches are those `finditer` gives. A pattern with a
+    branch that has no literal prefix falls back to `finditer`."""
+
+    def __init__(self, rx: re.Pattern[str]) -> None:
+        self.rx = rx
+        body = rx.pattern[len("\\b(?:"):-len(")\\b")] if rx.pattern.startswith("\\b(?:") and rx.pattern.endswith(")\\b") else ""
+        prefixes = [p for b in _top_alternatives(body) for p in _literal_prefixes(b) or [""]] if body else [""]
+        self.auto: Any = None
+        if all(prefixes) and not rx.flags & re.IGNORECASE:
+            import ahocorasick
+
+            self.auto = ahocorasick.Automaton()
+            for prefix in set(prefixes):
+                self.auto.add_word(prefix, len(prefix))
+            self.auto.make_automaton()
+
+    def starts(self, text: str) -> list[int]:
+        if self.auto is None:
+            return [m.start() for m in self.rx.finditer(text)]
+        out: list[int] = []
+        done = 0
+        for start in sorted({end - n + 1 for end, n in self.auto.iter(text)}):
+            if start < done:
+                continue
+            m = self.rx.match(text, start)
+            if m:
+                out.append(start)
+                done = max(m.end(), start + 1)
+        return out
+
+
+_CUES = [(rx, WordAlternation(rx)) for rx in (INTENT_ZH, INTENT_EN, PURPOSE_ZH, PURPOSE_EN)]
+
+
+def _starts(rx: re.Pattern[str], text: str) -> list[int]:
+    for known, fast in _CUES:
+        if known is rx:
+            return fast.starts(text)
+    return [m.start() for m in rx.finditer(text)]
 
 
 def sentence_at(text: str, start: int, end: int) -> str:
@@ -68,13 +156,13 @@ def asking_sentences(text: str) -> list[tuple[int, int]]:
     """Spans of the sentences of `text` that hold an intent cue and no purpose cue (in text order).
     Each cue list is one pass over the whole text; sentences are then looked up by position."""
     low = text.lower()
-    intents = [m.start() for rx in (INTENT_ZH, INTENT_EN) for m in rx.finditer(low)]
+    intents = [i for rx in (INTENT_ZH, INTENT_EN) for i in _starts(rx, low)]
     if not intents:
         return []
     ends = [m.end() for m in _SENTENCE_END.finditer(low)]
     if not ends or ends[-1] != len(low):
         ends.append(len(low))
-    purposes = {bisect_right(ends, m.start()) for rx in (PURPOSE_ZH, PURPOSE_EN) for m in rx.finditer(low)}
+    purposes = {bisect_right(ends, i) for rx in (PURPOSE_ZH, PURPOSE_EN) for i in _starts(rx, low)}
     out = []
     for k in sorted({bisect_right(ends, i) for i in intents} - purposes):
         start = ends[k - 1] if k > 0 else 0
