@@ -15,6 +15,7 @@ import pytest
 from console_site import Site, login, shot
 
 from luban.audit import AuditLog, open_store
+from luban.gateway.usage import UsageRecord, UsageStore
 
 DEFAULT_INPUT = ["token_limit", "unicode", "secrets", "pii", "injection", "lexicon", "harm"]
 DEFAULT_OUTPUT = ["lexicon", "secrets", "pii"]
@@ -229,6 +230,9 @@ def test_create_a_key_copy_it_and_revoke_it(page: Any, site: Site) -> None:
     page.fill("#key-name", "browser-made")
     page.select_option("#key-role", "app")
     page.fill("#key-rpm", "60")
+    origins = "origins" in call(site, "GET", "/admin/keys", "admin").json()[0]  # the admin API knows origins
+    if origins:
+        page.fill("#key-origins", "https://shop.example.com")
     page.click("#key-create")
     secret = page.inner_text("#key-secret-value").strip()
     assert secret.startswith("sk-luban-") and page.locator("#key-copy").count() == 1
@@ -236,6 +240,7 @@ def test_create_a_key_copy_it_and_revoke_it(page: Any, site: Site) -> None:
     assert httpx.get(site.url + "/v1/models", headers={"Authorization": f"Bearer {secret}"}, timeout=10).status_code == 200
     row = page.locator("#keys-table tr", has=page.locator(f"[data-revoke='{kid}']"))
     assert "60 rpm" in row.inner_text()
+    assert ("https://shop.example.com" in row.inner_text()) == origins
     fits(page)
     shot(page, "keys-created")
     page.click(f"[data-revoke='{kid}']")
@@ -280,7 +285,7 @@ def test_verify_the_audit_chain_with_one_button_and_search(page: Any, site: Site
 def test_the_guard_tester_shows_each_scanners_verdict(page: Any, site: Site) -> None:
     login(page, site, "developer")
     page.goto(site.console + "#/guard")
-    page.wait_for_function("document.querySelector('#guard-yaml').value.includes('lexicon')")
+    page.wait_for_function("document.querySelector('#guard-yaml')?.value.includes('lexicon')")
     assert page.locator("#guard-save").count() == 0  # developers test, admins save
     page.click("[data-sample=s_block]")
     page.click("#guard-test")
@@ -308,3 +313,31 @@ def test_the_compliance_page_shows_statuses_and_evidence_links(page: Any, site: 
     page.locator("tr[data-item=logs-6m] .evidence-link").click()
     page.wait_for_selector("#audit-verify")
     assert page.url.endswith("#/audit")
+
+
+@pytest.mark.browser
+def test_usage_charts_per_key_model_and_day_and_an_app_sees_its_own(page: Any, site: Site) -> None:
+    ids = {k["name"]: k["id"] for k in call(site, "GET", "/admin/keys", "admin").json()}
+    day = 86400.0
+    now = time.time()
+    calls = [(ids["console-app"], "tiny", now - 2 * day, 30, 10), (ids["console-app"], "tiny", now - day, 50, 20),
+             (ids["console-developer"], "other-model", now - day, 400, 100), (ids["console-developer"], "tiny", now, 5, 5)]
+    store = UsageStore(f"sqlite:///{site.ws / 'gateway.db'}")
+    store.write([UsageRecord(ts=ts, request_id=uuid.uuid4().hex, key_id=kid, app=None, route="chat.completions",
+                             model=model, upstream="engine", upstream_model=model, prompt=None, status=200,
+                             stream=False, cache_hit=False, prompt_tokens=p, completion_tokens=c, cost=0.0,
+                             latency_ms=12.0, ttft_ms=None, error=None) for kid, model, ts, p, c in calls])
+    store.close()
+    login(page, site, "admin")
+    page.goto(site.console + "#/usage")
+    page.wait_for_selector("#usage-by-day svg path")
+    assert "console-developer" in page.inner_text("#usage-by-key") and "other-model" in page.inner_text("#usage-by-model")
+    assert page.locator("#usage-by-key svg rect").count() >= 2 and page.locator("#usage-costs").count() == 1
+    fits(page)
+    shot(page, "usage-admin")
+    page.click("#logout")
+    login(page, site, "app")
+    page.goto(site.console + "#/usage")
+    page.wait_for_selector("#usage-by-model svg")
+    assert "other-model" not in page.inner_text("#usage-by-model") and page.locator("#usage-costs").count() == 0
+    shot(page, "usage-app")
