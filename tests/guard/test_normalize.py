@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from luban.guard.normalize import _LEET_RUN, LEET, Text, normalize, undo_leet
+from luban.guard.normalize import _LEET_RUN, _SPLIT, _SPLIT_ASCII, LEET, Text, normalize, undo_leet
 from luban.guard.scanners.lexicon import LexiconScanner
 
 
@@ -95,3 +95,10 @@ def test_undo_leet_matches_the_run_regex_on_random_text() -> None:
         s = "".join(rng.choices(alphabet, k=rng.randint(0, 40)))
         assert undo_leet(s) == _LEET_RUN.sub(lambda m: m.group().translate(LEET), s), s
     assert undo_leet("the x100 has 2 b0mbs") == "the xioo has 2 bombs"
+
+
+def test_ascii_text_splits_into_the_same_runs_as_unicode_text() -> None:
+    rng = random.Random(2)
+    for _ in range(2000):
+        s = "".join(rng.choices("abcXYZ019 _-.,'!@\t", k=rng.randint(0, 30)))
+        assert _SPLIT_ASCII.split(s) == _SPLIT.split(s), s
