@@ -27,7 +27,7 @@ from transformers.cache_utils import DynamicCache
 from luban.serve.engine import kv
 
 BLOCK = 16  # tokens per block: vLLM's default block size
-SEEN = 65_536  # block hashes remembered to detect a shared prefix (a few MB)
+SEEN = 8192  # block hashes remembered to detect a shared prefix (about 1 MB; ~260 prompts of 500 tokens)
 
 
 def block_hashes(ids: list[int], salt: str) -> list[int]:
