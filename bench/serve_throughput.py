@@ -70,7 +70,7 @@ def make_prompts(model_dir: Path, n: int, tokens: int = 42) -> list[str]:
 
     tok = AutoTokenizer.from_pretrained(model_dir)
     texts = synthetic_corpus(n, seed=1)
-    return [tok.decode(tok(t, add_special_tokens=False)["input_ids"][:tokens]) for t in texts]
+    return [str(tok.decode(tok(t, add_special_tokens=False)["input_ids"][:tokens])) for t in texts]
 
 
 def free_port() -> int:
