@@ -2,20 +2,21 @@
 // one, and verify every chain with one button: "chain intact", or the first broken record named and shown.
 import { h, table, when } from "../dom.js";
 
-const ACTIONS = ["", "ok", "blocked", "masked", "flagged", "error"];
+const ACTIONS = ["ok", "blocked", "masked", "flagged", "error", "deploy"];  // calls' outcomes, admin actions
 const KINDS = ["", "call", "stage", "admin", "auth"];
 const TAG = { ok: "ok", blocked: "bad", error: "bad", masked: "warn", flagged: "warn" };
+const WORDS = { zh: { ok: "正常", blocked: "已拦截", masked: "已脱敏", flagged: "已标记", error: "错误", deploy: "部署", call: "调用", stage: "阶段", admin: "管理", auth: "认证" } };
 
 const strings = {
   zh: {
-    since: "起始时间", until: "截止时间", key: "密钥 ID", action: "结果", kind: "类型", model: "模型", text: "文本包含",
+    since: "起始时间", until: "截止时间", key: "密钥 ID", action: "操作/结果", kind: "类型", model: "模型", text: "文本包含",
     search: "搜索", reset: "清空", any: "全部", verify: "校验哈希链", verifying: "正在校验…", intact: "哈希链完整",
     broken: "哈希链已被篡改", records_in: (n, c) => `${n} 条记录，${c} 条链，均已校验。`, empty_log: "审计日志为空，没有可校验的记录。",
     first_broken: "第一条异常记录", show_record: "查看该记录", time: "时间", record: "链:序号", detail: "详情", none: "没有匹配的记录。",
     prev: "上一页", next: "下一页", page: (a, b, n) => `第 ${a}–${b} 条，共 ${n} 条`, close: "关闭", no_store: "此工作区还没有审计数据库。",
   },
   en: {
-    since: "From", until: "To", key: "Key id", action: "Outcome", kind: "Kind", model: "Model", text: "Text contains",
+    since: "From", until: "To", key: "Key id", action: "Action / outcome", kind: "Kind", model: "Model", text: "Text contains",
     search: "Search", reset: "Clear", any: "any", verify: "Verify the chain", verifying: "Verifying…", intact: "Chain intact",
     broken: "Chain broken", records_in: (n, c) => `${n} records in ${c} chains verified.`, empty_log: "The audit log is empty: nothing to verify.",
     first_broken: "First broken record", show_record: "Show the record", time: "Time", record: "Chain:seq", detail: "Detail", none: "No matching records.",
@@ -33,17 +34,19 @@ export default {
   async render(root, ctx) {
     const s = strings[ctx.lang];
     const { t } = ctx;
+    const word = (w) => (WORDS[ctx.lang] && WORDS[ctx.lang][w]) || w;
     const f = {
       since: h("input", { type: "datetime-local", id: "audit-since" }),
       until: h("input", { type: "datetime-local", id: "audit-until" }),
       key: h("input", { id: "audit-key", style: "width:140px", list: "audit-keys" }),
-      action: h("select", { id: "audit-action" }, ACTIONS.map((a) => h("option", { value: a }, a || t("any")))),
-      kind: h("select", { id: "audit-kind" }, KINDS.map((k) => h("option", { value: k }, k || t("any")))),
+      action: h("input", { id: "audit-action", list: "audit-actions", style: "width:110px", placeholder: t("any") }),
+      kind: h("select", { id: "audit-kind" }, KINDS.map((k) => h("option", { value: k }, k ? word(k) : t("any")))),
       model: h("input", { id: "audit-model", style: "width:120px" }),
       q: h("input", { id: "audit-q", style: "width:160px" }),
     };
     for (const k of ["key", "action", "kind", "model", "q"]) if (ctx.query.get(k)) f[k].value = ctx.query.get(k);
     const keys = h("datalist", { id: "audit-keys" });
+    const actions = h("datalist", { id: "audit-actions" }, ACTIONS.map((a) => h("option", { value: a }, word(a))));
     if (ctx.can("keys.read")) ctx.api("../admin/keys?all=true").then((ks) => keys.append(...ks.map((k) => h("option", { value: k.id }, k.name)))).catch(() => {});
     const verifyBox = h("div", { id: "audit-verify-result" });
     const detail = h("div", { id: "audit-detail" });
@@ -68,10 +71,10 @@ export default {
         table(r.records, [
           { label: s.time, render: (x) => when(x.ts) },
           { label: s.record, render: (x) => h("a", { href: "javascript:void 0", class: "mono", onclick: () => open(x.chain, x.seq) }, `${x.chain}:${x.seq}`) },
-          { label: s.kind, key: "kind" },
+          { label: s.kind, render: (x) => word(x.kind) },
           { label: s.key, render: (x) => h("span", { class: "mono" }, x.key_id || "–") },
           { label: s.model, render: (x) => x.model || "–" },
-          { label: s.action, render: (x) => h("span", { class: `tag ${TAG[x.action] || ""}` }, x.action || "–") },
+          { label: s.action, render: (x) => h("span", { class: `tag ${TAG[x.action] || ""}` }, x.action ? word(x.action) : "–") },
           { label: s.detail, render: (x) => x.stage || (x.kind === "call" || x.kind === "auth" ? `${x.status ?? ""} ${x.route ?? ""} ${x.latency_ms != null ? x.latency_ms + " ms" : ""}` : (x.detail || "")) },
         ], { id: "audit-table" }),
         h("div", { class: "row", style: "margin-top:8px" },
@@ -122,7 +125,7 @@ export default {
         h("button", { class: "primary", id: "audit-verify", onclick: (ev) => verify(ev.currentTarget) }, s.verify)) : "",
       verifyBox,
       h("form", { class: "panel row", style: "align-items:flex-end", id: "audit-form", onsubmit: (ev) => { ev.preventDefault(); offset = 0; go(); } },
-        field(s.since, f.since), field(s.until, f.until), field(s.key, f.key), keys, field(s.action, f.action),
+        field(s.since, f.since), field(s.until, f.until), field(s.key, f.key), keys, field(s.action, f.action), actions,
         field(s.kind, f.kind), field(s.model, f.model), field(s.text, f.q),
         h("button", { class: "primary", type: "submit", id: "audit-search" }, s.search),
         h("button", { type: "button", onclick: () => { for (const el of Object.values(f)) el.value = ""; offset = 0; go(); } }, s.reset)),
