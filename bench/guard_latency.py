@@ -2,6 +2,7 @@
 
     python3 -m venv .cache/llmguard-venv && .cache/llmguard-venv/bin/pip install llm-guard==0.3.16
     .venv/bin/python bench/guard_latency.py [--runs 300] [--llm-guard-python .cache/llmguard-venv/bin/python]
+    .venv/bin/python bench/guard_latency.py --no-peer   # Luban alone
 
 Inputs: an English and a Chinese prompt of about 1,000 tokens each (ordinary support text with one e-mail,
 one phone number and one API key in it, so the scanners have something to find). Luban runs the default
@@ -117,6 +118,7 @@ def main() -> None:
     default_py = next((p for p in (".cache/llmguard-venv/bin/python", "/tmp/llmguard-venv/bin/python") if Path(p).exists()),
                       ".cache/llmguard-venv/bin/python")
     ap.add_argument("--llm-guard-python", default=default_py)
+    ap.add_argument("--no-peer", action="store_true", help="Luban only (no LLM Guard virtualenv at hand)")
     args = ap.parse_args()
     texts = {"en": prompt(EN_PARA, EXTRA_EN), "zh": prompt(ZH_PARA, EXTRA_ZH)}
     policy = get_policy("default")
@@ -128,6 +130,10 @@ def main() -> None:
         verdicts = [(v.scanner, v.action) for v in policy.scan(texts[name]).verdicts]
         print(f"luban     {name}: p50 {d['p50']:.3f} ms  p90 {d['p90']:.3f} ms  cpu p50 {d['cpu_p50']:.3f} ms  "
               f"verdicts {verdicts}")
+    for name, t in texts.items():
+        print(f"streaming {name}: +{stream_cost(t) * 1000:.1f} us per 4-character chunk")
+    if args.no_peer:
+        return
     terms = sorted({t for path in LEXICON_DIR.glob("*.tsv") for t, _, _ in read_lexicon(path)})
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump({"texts": texts, "terms": terms, "runs": max(20, args.runs // 10)}, f)
@@ -145,8 +151,6 @@ def main() -> None:
         ratio, cpu_ratio = d["p50"] / luban[name]["p50"], d["cpu_p50"] / luban[name]["cpu_p50"]
         print(f"llm-guard {name}: p50 {d['p50']:.3f} ms  p90 {d['p90']:.3f} ms  cpu p50 {d['cpu_p50']:.3f} ms  "
               f"({ratio:.1f}x Luban's p50, {cpu_ratio:.1f}x its CPU time)")
-    for name, t in texts.items():
-        print(f"streaming {name}: +{stream_cost(t) * 1000:.1f} us per 4-character chunk")
 
 
 if __name__ == "__main__":
