@@ -40,6 +40,9 @@ def test_max_tokens_zero_scores_the_prompt_alone_and_token_prompts_are_echoed_as
     assert text.text == PROMPT and text.finish_reason == "length"
     assert text.logprobs is not None and text.logprobs.top_logprobs is not None
     assert all(t == {} for t in text.logprobs.top_logprobs[1:])
+    plain = client.completions.create(model="tiny", prompt=PROMPT, max_tokens=0, echo=True)
+    assert plain.choices[0].text == PROMPT and plain.choices[0].logprobs is None
+    assert plain.usage is not None and plain.usage.completion_tokens == 0
     scored = client.completions.create(model="tiny", prompt=[[5, 6, 7, 8], [9, 10]], max_tokens=0, logprobs=2,
                                        echo=True)
     first, second = sorted(scored.choices, key=lambda c: c.index)

@@ -85,8 +85,11 @@ async def create(req: CompletionRequest, backend: Backend, adapter: str | None, 
                 frequency_penalty=req.frequency_penalty, logprobs=req.logprobs is not None,
                 top_logprobs=req.logprobs or 0, ignore_eos=req.ignore_eos,
                 prompt_logprobs=req.logprobs if scoring else None)
-            choices.append(run_choice(backend, GenerationRequest(prompt, params, adapter, rid, deadline),
-                                      stops, pi * req.n + j, track))
+            if budget == 0 and not scoring:  # echo alone: nothing for the model to do
+                choices.append(_echo_only(pi * req.n + j, n_tok))
+            else:
+                choices.append(run_choice(backend, GenerationRequest(prompt, params, adapter, rid, deadline),
+                                          stops, pi * req.n + j, track))
             echoes.append(prompt if isinstance(prompt, str) and req.echo else "")
     if track is not None:
         track.prompt_tokens = prompt_total
@@ -117,6 +120,10 @@ async def create(req: CompletionRequest, backend: Backend, adapter: str | None, 
             logprobs = completion_logprobs(lps[i], len(echo))
         out.append({"index": i, "text": echo + texts[i], "finish_reason": finish[i] or "stop", "logprobs": logprobs})
     return {**base, "choices": out, "usage": usage(prompt_total, sum(counts))}, False
+
+
+async def _echo_only(index: int, prompt_tokens: int) -> AsyncIterator[Delta]:
+    yield Delta(index, "", [], "length", prompt_tokens, 0)
 
 
 async def _stream(choices: list[AsyncIterator[Delta]], firsts: list[Delta], base: dict[str, Any],
