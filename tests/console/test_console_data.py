@@ -245,6 +245,7 @@ def test_unknown_refs_and_a_dataset_without_a_report_say_so(chromium: Any, site:
     assert "没有清洗报告" in page.inner_text("#no-report") and "data.format" in page.inner_text("#no-report")
     page.wait_for_selector(".records-table tbody tr")
     assert page.locator(".split-tab").count() == 2
+    assert "user: " in page.inner_text(".records-table") and "assistant: " in page.inner_text(".records-table")
     shot(page, "datasets-no-report-zh")
     page.goto(site.console + "#/lineage/no-such-thing")
     page.wait_for_selector("main .banner.error")

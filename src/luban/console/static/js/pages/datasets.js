@@ -109,9 +109,14 @@ function pager(ctx, data, go) {
 }
 
 function textCell(ctx, r) {
+  const { h } = ctx;
   const cut = (r._cut || []).includes("text");
-  return ctx.h("div", { class: "record-text", style: "white-space:pre-wrap;max-height:9em;overflow:auto;max-width:720px" },
-    r.text ?? fmt(r.messages ?? r), cut ? ctx.h("span", { class: "muted" }, ctx.t("cut")) : null);
+  // a chat record: one line a turn, the role first; any other record without text: its fields as JSON
+  const body = r.text != null ? r.text
+    : Array.isArray(r.messages) ? r.messages.map((m) => h("div", {}, h("b", {}, `${m.role}: `), String(m.content ?? "")))
+      : fmt(Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith("source") && k !== "_cut")));
+  return h("div", { class: "record-text", style: "white-space:pre-wrap;max-height:9em;overflow:auto;max-width:720px" },
+    body, cut ? h("span", { class: "muted" }, ctx.t("cut")) : null);
 }
 
 function recordsView(ctx, ref, d) {

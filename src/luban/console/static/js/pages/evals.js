@@ -29,6 +29,7 @@ const strings = {
 };
 
 const enc = encodeURIComponent;
+const narrow = (el) => { el.style.maxWidth = "760px"; return el; };
 const fill = (s, vars) => s.replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? "");
 
 function deployedPanel(ctx, dep) {
@@ -132,10 +133,12 @@ function compareView(root, ctx, d) {
   root.append(h("div", { class: "panel", id: "metrics" }, table(rows, [
     { label: t("metric"), render: (r) => `${r.metric} ${d.lower_is_better[r.metric] ? "↓" : "↑"}` },
     ...names.map((n) => ({ label: n, render: (r) => d.best[r.metric] === n ? h("b", { title: t("best") }, fmt(r[n])) : fmt(r[n]) })),
-  ], { id: "metrics-table" })));
+  ], { id: "metrics-table" }),
+  h("div", { class: "row muted", style: "margin-top:8px" }, d.candidates.filter((c) => c.info && c.info.artifact).map((c) =>
+    h("span", {}, `${c.name}: `, h("a", { href: `#/lineage/${enc(c.info.artifact)}` }, c.info.artifact))))));
   if (d.candidates.some((c) => c.metrics.size_mb != null)) {
     root.append(h("div", { class: "panel" }, h("h2", {}, t("speed_size")),
-      barChart(d.candidates.map((c) => ({ label: c.name, value: c.metrics.size_mb || 0 })), { unit: " MB", id: "size-chart" })));
+      narrow(barChart(d.candidates.map((c) => ({ label: c.name, value: c.metrics.size_mb || 0 })), { unit: " MB", id: "size-chart" }))));
   }
 }
 
