@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 from console_site import Site, login, luban, shot
 
+from luban.console.runs_form import Forms, RunForm, known_gpu
 from luban.console.runs_store import RunStore
 from luban.core.workspace import Workspace
+from luban.gateway.config import load_gateway_config
 
 BASE, DATA = "train-base", "train-chat"
 QA = [("What is the warranty of the X100?", "The X100 has a 2-year warranty."),
@@ -112,6 +114,28 @@ def test_a_plan_the_advisor_says_will_not_fit_is_refused_before_anything_starts(
         r = inputs.post("/console/api/runs", {**QUICK, "name": name, "max_steps": 2}, role="developer")
         assert r.status_code == 400 and words in r.json()["error"]["message"], r.text
     assert len(inputs.get("/console/api/runs", role="developer").json()["runs"]) == before
+
+
+@pytest.mark.parametrize(("device", "entry"), [
+    ("NVIDIA H100 80GB HBM3", "H100-80G"), ("NVIDIA A100-SXM4-40GB", "A100-40G"), ("NVIDIA H200", "H200-141G"),
+    ("NVIDIA H20", "H20-96G"), ("NVIDIA A10", "A10-24G"), ("NVIDIA GeForce RTX 4090", "4090-24G"),
+    ("NVIDIA A100-SXM4", None), ("NVIDIA L4", None),
+])
+def test_cuda_device_names_map_to_the_advisors_gpus(device: str, entry: str | None) -> None:
+    assert known_gpu(device) == entry
+
+
+def test_on_a_gpu_the_advisor_also_times_the_run(inputs: Site) -> None:
+    forms = Forms(load_gateway_config(data={}))
+    forms._device = {"kind": "cuda", "name": "NVIDIA A100 80GB PCIe", "memory_gib": 80.0, "gpu": "A100-80G"}
+    forms._recipes = [{"name": "sft", "summary": "", "methods": ["full", "lora", "qlora"]}]
+    ws = Workspace(inputs.ws)
+    e = forms.estimate(RunForm(**{**QUICK, "max_steps": 100}), ws)
+    assert e["fits"] is True and e["tokens"] == 100 * 4 * 128 and 0 < e["seconds"] < 60
+    by_epoch = forms.estimate(RunForm(**{**QUICK, "epochs": 2.0}), ws)  # 24 rows x 128 tokens, twice
+    assert by_epoch["tokens"] == 2 * 24 * 128 and by_epoch["seconds"] < e["seconds"]
+    qlora = forms.estimate(RunForm(**{**QUICK, "max_steps": 100, "method": "qlora"}), ws)
+    assert qlora["fits"] is True and qlora["estimate"]["weights"] < e["estimate"]["weights"] + 1e-9
 
 
 def test_a_real_run_is_watched_stopped_resumed_and_finishes_with_its_model(inputs: Site) -> None:

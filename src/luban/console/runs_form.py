@@ -184,7 +184,7 @@ class Forms:
                 reason += "; nothing the advisor tried fits: choose a smaller model, sequence or batch"
         return {"fits": advice.fits, "reason": reason, "memory_gib": round(memory, 2), "device": dev,
                 "estimate": gib, "params": e.params, "trainable": e.trainable, "tokens": tokens,
-                "seconds": round(e.seconds_per_epoch, 1) if e.seconds_per_epoch is not None else None,
+                "seconds": e.seconds_per_epoch,
                 "advice": advice.steps if advice.recommended is not None and not advice.fits else []}
 
 
@@ -258,13 +258,16 @@ def detect_device() -> dict[str, Any]:
 
 
 def known_gpu(device_name: str) -> str | None:
-    """The advisor's GPU entry for a CUDA device name ("NVIDIA H100 80GB HBM3" -> "H100-80G")."""
+    """The advisor's GPU entry for a CUDA device name ("NVIDIA H100 80GB HBM3" -> "H100-80G"): the longest
+    model number in the name (H200 before H20, A100 before A10), told apart by memory where it has two."""
     upper = device_name.upper().replace(" ", "")
-    for key in advisor.GPUS:
-        model, mem = key.split("-")
-        if model in upper and mem.rstrip("G") in upper:
-            return key
-    return None
+    hits = [key for key in advisor.GPUS if key.split("-")[0] in upper]
+    if not hits:
+        return None
+    longest = max(len(key.split("-")[0]) for key in hits)
+    hits = [key for key in hits if len(key.split("-")[0]) == longest]
+    sized = [key for key in hits if key.split("-")[1] in upper]  # "80G" in "80GB"
+    return sized[0] if len(sized) == 1 else hits[0] if len(hits) == 1 else None
 
 
 def _bad(field: str, message: str) -> NoReturn:

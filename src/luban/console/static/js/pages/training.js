@@ -55,6 +55,7 @@ function statusTag(t, status) { return h("span", { class: `tag ${STATUS_TAG[stat
 
 function seconds(s) {
   if (s === null || s === undefined) return null;
+  if (s < 1) return "< 1 s";
   if (s < 90) return `${Math.round(s)} s`;
   if (s < 5400) return `${Math.round(s / 60)} min`;
   return `${(s / 3600).toFixed(1)} h`;
