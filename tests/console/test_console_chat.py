@@ -33,7 +33,7 @@ LONG = ("Please describe, in a few friendly sentences, how a robot vacuum finds 
 
 @dataclass
 class Relay:
-    """`luban gateway` (guard on) over a stub upstream; `start()` (re)starts the gateway on its port."""
+    """`luban gateway` (prompt templates, then the guard) over a stub upstream; `start()` (re)starts the gateway on its port."""
 
     tmp: Path
     stub: Proc
@@ -49,13 +49,13 @@ class Relay:
         cfg = self.tmp / "gateway.yaml"
         up = {"up": {"url": self.stub.url + "/v1"}}
         models = {m: {"upstreams": ["up"]} for m in ("alpha", "slowstream")}
-        cfg.write_text(yaml.safe_dump({"upstreams": up, "models": models, "hooks": [{"use": "guard"}],
+        cfg.write_text(yaml.safe_dump({"upstreams": up, "models": models, "hooks": [{"use": "prompts"}, {"use": "guard"}],
                                        "cache": {"enabled": False}}))
         cmd = [sys.executable, "-m", "luban.cli.main", "--workspace", str(self.tmp / "ws"), "gateway", "--config",
                str(cfg), "--port", str(self.port)]
         self.proc = Proc(cmd, self.port, self.tmp / f"gateway-{time.monotonic_ns()}.log")
         self.stub.wait()  # started with the gateway: each takes seconds to import
-        self.proc.wait(timeout=60)
+        self.proc.wait(timeout=120)
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -67,7 +67,8 @@ class Relay:
 def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relay]:
     tmp = tmp_path_factory.mktemp("chat-relay")
     store = KeyStore(default_db_url(tmp / "ws"))  # in this process: two CLI starts fewer
-    keys = {"admin": store.create("chat-admin", "admin")[1], "once": store.create("chat-once", "app", rpm=1)[1]}
+    keys = {"admin": store.create("chat-admin", "admin")[1], "once": store.create("chat-once", "app", rpm=1)[1],
+            "scoped": store.create("chat-scoped", "app", ["alpha"])[1]}
     store.close()
     port = free_port()
     stub = Proc([sys.executable, str(STUB), "--port", str(port), "--name", "stub", "--slow", "1"], port,
@@ -154,6 +155,33 @@ def test_guard_verdicts_label_and_refusals_in_the_conversation(page: Any, relay:
 
 
 @pytest.mark.browser
+def test_a_prompt_template_applied_by_the_gateway_and_the_stop_button(page: Any, relay: Relay) -> None:
+    template = "system: You answer questions about Acme products.\nuser: Tell me about the {{ product }}.\n"
+    for version in (template.replace("products", "robots"), template):  # two versions; the newest is used
+        r = httpx.post(relay.url + "/admin/prompts", json={"name": "product-faq", "template": version},
+                       headers={"Authorization": f"Bearer {relay.keys['admin']}"}, timeout=30)
+        assert r.status_code == 201, r.text
+    relay_login(page, relay)
+    page.click("nav.side a[data-page=chat]")
+    page.wait_for_selector("#chat-input")
+    assert page.locator("#chat-template option[value='product-faq@1']").count() == 1
+    page.select_option("#chat-template", "product-faq")
+    page.fill("[data-var=product]", "X100 robot vacuum")
+    answer = ask(page, "hi", model="alpha")  # the stub echoes the last message: the template's own
+    assert "stub: Tell me about the X100 robot vacuum." in answer.inner_text()
+    page.select_option("#chat-template", "")
+    page.select_option("#chat-model", "slowstream")
+    page.fill("#chat-input", LONG)
+    page.click("#chat-send")
+    page.wait_for_function("() => !document.getElementById('chat-stop').disabled")
+    page.click("#chat-stop")
+    stopped = page.locator(".msg.assistant").nth(1)
+    page.wait_for_function("el => el.dataset.done === '1'", arg=stopped.element_handle(), timeout=10_000)
+    assert stopped.get_attribute("data-error") == "stopped" and "Stopped" in stopped.inner_text()
+    assert ask(page, "and now?", model="alpha").get_attribute("data-error") is None
+
+
+@pytest.mark.browser
 def test_a_rate_limit_is_shown_in_the_conversation_in_chinese(page: Any, relay: Relay) -> None:
     relay_login(page, relay, "once")
     page.click("#lang-switch")
@@ -165,6 +193,19 @@ def test_a_rate_limit_is_shown_in_the_conversation_in_chinese(page: Any, relay: 
     assert limited.get_attribute("data-error") == "limited"
     assert "超出限额（429）" in limited.inner_text() and "Rate limit reached" in limited.inner_text()
     shot(page, "chat-zh")
+
+
+@pytest.mark.browser
+def test_a_model_outside_the_keys_scopes_is_refused_in_words(page: Any, relay: Relay) -> None:
+    relay_login(page, relay, "scoped")
+    page.click("nav.side a[data-page=chat]")
+    page.wait_for_selector("#chat-input")
+    assert page.locator("#chat-model option").all_inner_texts() == ["alpha"]  # /v1/models follows the scopes
+    # a model the page still lists after an admin narrowed the key (or typed into a request by hand)
+    page.evaluate("document.getElementById('chat-model').append(new Option('slowstream', 'slowstream'))")
+    refused = ask(page, "hello", model="slowstream")
+    assert refused.get_attribute("data-error") == "forbidden"
+    assert "Not allowed (403)" in refused.inner_text() and "may not call model 'slowstream'" in refused.inner_text()
 
 
 @pytest.mark.browser
