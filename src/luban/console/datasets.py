@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from fastapi import APIRouter, Depends, Query
@@ -108,9 +109,9 @@ def lengths(art: Artifact, split: str) -> dict[str, Any]:
         if "text" not in f.schema_arrow.names:
             return {}
         for batch in f.iter_batches(columns=["text"], batch_size=50_000):
-            for n in pc.utf8_length(batch.column(0).fill_null("")).to_pylist():
-                i = next((j for j in range(len(LENGTH_BINS) - 1, -1, -1) if n >= LENGTH_BINS[j]), 0)
-                counts[i] += 1
+            n = pc.utf8_length(batch.column(0).fill_null("")).to_numpy(zero_copy_only=False)
+            for i, c in enumerate(np.bincount(np.digitize(n, LENGTH_BINS) - 1, minlength=len(LENGTH_BINS))):
+                counts[i] += int(c)
     labels = [f"{lo}-{hi}" for lo, hi in zip(LENGTH_BINS, LENGTH_BINS[1:], strict=False)] + [f"{LENGTH_BINS[-1]}+"]
     return {"bins": labels, "counts": counts}
 
