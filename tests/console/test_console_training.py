@@ -98,7 +98,7 @@ def test_a_plan_the_advisor_says_will_not_fit_is_refused_before_anything_starts(
     huge = {**QUICK, "name": "too-big", "max_steps": 4, "batch_size": 64, "max_seq_length": 512, "memory_gib": 0.5}
     e = inputs.post("/console/api/runs/estimate", huge, role="developer").json()
     assert e["fits"] is False and e["estimate"]["total"] > 0.5
-    assert e["reason"].startswith("will not fit: this plan needs") and "has 0.50 GiB" in e["reason"]
+    assert e["reason"].startswith("Will not fit: this plan needs") and "has 0.50 GiB" in e["reason"]
     assert "the advisor suggests turn on gradient checkpointing" in e["reason"]
     r = inputs.post("/console/api/runs", huge, role="developer")
     assert r.status_code == 400 and r.json()["error"]["code"] == "will_not_fit"
@@ -267,13 +267,19 @@ def test_the_form_shows_the_advisors_refusal_and_starts_nothing(page: Any, input
     fill(page, {"model": BASE, "data": DATA, "batch_size": 64, "max_seq_length": 512, "memory_gib": "0.5",
                 "name": "too-big-browser"})
     page.wait_for_selector("#estimate-verdict[data-fits=false]")
-    assert "will not fit" in page.inner_text("#estimate-refusal")
+    assert "Will not fit: this plan needs" in page.inner_text("#estimate-refusal")
     assert not page.is_enabled("#start-run")
     shot(page, "training-will-not-fit")
     fill(page, {"memory_gib": "", "batch_size": 4, "lr": "-1"})
     page.wait_for_function("() => document.querySelector('#estimate-refusal')?.textContent.includes('learning rate')")
     assert page.locator("[data-field=lr].bad").count() == 1 and not page.is_enabled("#start-run")
-    page.click("#lang-switch")
-    page.wait_for_selector("#run-form")
+    fill(page, {"lr": "0.001", "memory_gib": "0.5", "batch_size": 64})
+    page.wait_for_selector("#estimate-verdict[data-fits=false]")
+    page.click("#lang-switch")  # the page is drawn again in Chinese, its fields back to their defaults
+    page.wait_for_selector("#estimate-verdict")
     assert "新建训练" in page.inner_text("main") and "开始训练" in page.inner_text("#start-run")
+    fill(page, {"model": BASE, "data": DATA, "batch_size": 64, "max_seq_length": 512, "memory_gib": "0.5"})
+    page.wait_for_selector("#estimate-verdict[data-fits=false]")
+    assert page.inner_text("#estimate-refusal").startswith("无法运行：此方案每个设备需要")
+    shot(page, "training-will-not-fit-zh")
     page.click("#lang-switch")

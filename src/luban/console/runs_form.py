@@ -175,7 +175,7 @@ class Forms:
                for part in ("weights", "gradients", "optimizer", "activations", "overhead", "total")}
         reason = None
         if not advice.fits:
-            reason = (f"will not fit: this plan needs {gib['total']:.2f} GiB per device and {dev['name']} has "
+            reason = (f"Will not fit: this plan needs {gib['total']:.2f} GiB per device and {dev['name']} has "
                       f"{memory:.2f} GiB")
             if advice.recommended is not None:
                 reason += (f"; the advisor suggests {'; then '.join(advice.steps)} "

@@ -154,7 +154,7 @@ export default {
     }
 
     function showEstimate(e) {
-      const refusal = e.fits ? null : h("div", { class: "banner error", id: "estimate-refusal", role: "alert" }, e.reason);
+      const refusal = e.fits ? null : h("div", { class: "banner error", id: "estimate-refusal", role: "alert" }, refusalText(e));
       if (!e.estimate) return h("div", {}, refusal);
       const rows = ["weights", "gradients", "optimizer", "activations", "overhead"].map((k) => h("tr", {}, h("td", {}, t(k)), h("td", { class: "mono" }, e.estimate[k].toFixed(3))));
       return h("div", {},
@@ -166,6 +166,13 @@ export default {
         h("p", { class: "muted", style: "margin:6px 0 0" },
           `${t("device")}: ${e.device.name} · ${t("budget")}: ${e.memory_gib} GiB · ${t("params")}: ${fmt(e.params)} / ${fmt(e.trainable)}`),
         h("p", { class: "muted", style: "margin:2px 0 0", id: "estimate-time" }, `${t("time")}: ${seconds(e.seconds) ?? "– (" + t("no_time") + ")"}`));
+    }
+
+    // the server's reason is English; in Chinese the same numbers are said in Chinese (the advisor's steps stay as they are)
+    function refusalText(e) {
+      if (ctx.lang !== "zh" || !e.estimate) return e.reason;
+      const base = `无法运行：此方案每个设备需要 ${e.estimate.total.toFixed(2)} GiB，${e.device.name} 只有 ${Number(e.memory_gib).toFixed(2)} GiB`;
+      return base + (e.advice.length ? `；顾问建议：${e.advice.join("；然后 ")}` : "；顾问尝试的调整都放不下：请换更小的模型、序列长度或批大小") + "。";
     }
 
     async function submit() {
