@@ -168,3 +168,36 @@ def test_a_prefix_is_stored_when_a_second_prompt_shares_it() -> None:
     assert cache.shared(system + [1, 2, 3], "__base__", 0) == 0  # first sighting
     assert cache.shared(system + [4, 5], "__base__", 0) == 3 * BLOCK  # the shared part only
     assert cache.shared(system + [6], "__base__", 3 * BLOCK) == 0  # already cached: nothing more to store
+
+
+def test_lora_requests_reuse_only_their_own_adapters_prefix(tiny_model_dir: Path, lora_dir: Path) -> None:
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    model = PeftModel.from_pretrained(base, lora_dir, adapter_name="support").eval()
+    prompts = [SYSTEM + q for q in QUESTIONS[:4]]
+
+    def answers(prefix_cache: int) -> tuple[list[list[int]], Any]:
+        engine = _engine(model, tok, prefix_cache, peft=True)
+        try:
+            out = []
+            for adapter in ("support", None, "support", None):
+                for prompt in prompts:
+                    sink = Collector()
+                    p = SamplingParams(max_tokens=6, temperature=0, ignore_eos=True)
+                    engine.submit(Sequence(GenerationRequest(prompt, p, adapter), tok(prompt).input_ids, sink,
+                                           RowState(p, [], None), Detokenizer(tok)))
+                    assert sink.done.wait(60)
+                    out.append(sink.tokens)
+            return out, engine.occupancy()
+        finally:
+            engine.stop()
+
+    expected, _ = answers(0)
+    got, occupancy = answers(64 * 2**20)
+    assert got == expected
+    assert expected[0] != expected[len(prompts)], "the adapter should change the answer"
+    # per adapter: the first prompt is seen, the second stores, every later one hits
+    assert occupancy.prefix_hits == 4 * len(prompts) - 2 * 2

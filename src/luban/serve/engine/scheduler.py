@@ -302,8 +302,8 @@ class Engine:
         return hits + [g for c in chunks for g in prefill_groups(c)]
 
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor, pos: torch.Tensor, cache: Any,
-                 seqs: list[Sequence], keep: int = 1) -> torch.Tensor:
-        """The logits of the last `keep` positions (0: all), [rows, positions, vocab]."""
+                 seqs: list[Sequence], keep: int | torch.Tensor = 1) -> torch.Tensor:
+        """The logits of the last `keep` positions (0: all; a tensor: those positions), [rows, positions, vocab]."""
         extra: dict[str, Any] = {"adapter_names": [s.adapter for s in seqs]} if self.peft else {}
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
                          logits_to_keep=keep, **{self.cache_kw: cache}, **extra)
@@ -348,12 +348,14 @@ class Engine:
         total = n + len(rest)
         mask = torch.ones((1, n + width), dtype=torch.long, device=self.device)
         pos = torch.arange(n, n + width, device=self.device).unsqueeze(0)
-        logits = self._forward(ids.to(self.device), mask, pos, cache, [seq], keep=width - len(rest) + 1)
+        last = torch.tensor([len(rest) - 1], device=self.device)  # the LM head runs on that position only
+        logits = self._forward(ids.to(self.device), mask, pos, cache, [seq], keep=last)
         for layer in cache.layers:
             assert isinstance(layer, kv.BufferLayer) and layer.kbuf is not None and layer.vbuf is not None
             layer.set_buffers(layer.kbuf, layer.vbuf, total)
         self._store_prefix(seq, cache, 0, 0, cached=n)
-        tokens = self._sample([seq], logits[:, 0, :].float())
+        row = logits[:, 0] if logits.shape[1] == 1 else logits[:, len(rest) - 1]  # a model that keeps every position
+        tokens = self._sample([seq], row.float())
         self._join([seq], cache, mask[:, :total], tokens)
 
     def _store_prefix(self, seq: Sequence, cache: Any, row: int, start: int, cached: int = 0) -> None:
