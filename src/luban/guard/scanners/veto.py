@@ -45,11 +45,11 @@ FRAMING = re.compile(
 OPERATIVE = re.compile(
     "帮我写|帮我编|帮我做|帮我发|帮我联系|帮我找|替我|给我写|请写|写一|写个|写篇|写段|写几|编一|编个|编造|捏造|炮制|伪造|"
     "造谣|杜撰|我怎么|我如何|我该怎么|我该如何|我们怎么|我们如何|怎样才能|如何才能|怎么才能|教我|教教我|渠道|联系|价格|"
-    "多少钱|哪里|卖给|我想|我要|发到|发布|转发|扩散|散布|散发|标语|口号|传单|帖子|文案|募捐|拉人|"
+    "多少钱|哪里|卖给|我想|我要|发到|发布|转发|扩散|散布|散发|标语|口号|传单|帖子|文案|募捐|拉人|写出|写下|原文|全文|"
     r"\b(?:write|draft|compose|create|generate|make up|make it|help me|give me|how (?:do|can|could|would|should) "
     r"(?:i|we)|how to|where (?:can|do|could) (?:i|we)|teach me|step[- ]by[- ]step|instructions?|sell (?:it|them)|"
     r"contact|recruit|slogans?|leaflets?|flyers?|banners?|posters?|post (?:it|this)|share this|spread|viral|"
-    r"convincing|so (?:that )?people|i want to|i need to|let'?s)\b",
+    r"convincing|so (?:that )?people|i want to|i need to|let'?s|write (?:out|down)|word for word|verbatim|full text|exact text)\b",
     re.IGNORECASE)
 EVASION = re.compile(
     "不被发现|不被查|不被识别|不被抓|不留痕迹|绕过|躲过|避开审查|"
