@@ -101,6 +101,17 @@ def ask(page: Any, text: str, model: str | None = None) -> Any:
     return msg
 
 
+def test_the_pages_are_told_which_hooks_the_gateway_runs(site: Site, relay: Relay) -> None:
+    bare = site.get("/console/api/integration/gateway", role="app").json()
+    assert bare == {"hooks": [], "prompts": False, "key_prompt": None, "guard": None}
+    guarded = httpx.get(relay.url + "/console/api/integration/gateway", timeout=10,
+                        headers={"Authorization": f"Bearer {relay.keys['scoped']}"}).json()
+    assert guarded["hooks"] == ["prompts", "guard"] and guarded["prompts"] is True
+    assert guarded["guard"] == {"policy": "default", "input": True, "output": True, "explicit_label": True,
+                                "implicit_label": True}
+    assert httpx.get(relay.url + "/console/api/integration/gateway", timeout=10).status_code == 401
+
+
 @pytest.mark.browser
 def test_chat_streams_the_tiny_models_answer_with_usage_and_finish(logged_in: Any, site: Site) -> None:
     page = logged_in
