@@ -79,6 +79,7 @@ export default {
           try {
             await ctx.api(`../admin/keys/${encodeURIComponent(k.id)}`, { method: "DELETE" });
             ctx.toast("ok", t("revoked") + k.name);
+            if (secretBox.textContent.includes(k.id)) secretBox.replaceChildren();  // no secret of a dead key on screen
           } catch (e) { ctx.toast("error", e.message); }
           await refresh();
         } }, t("yes")),
