@@ -175,6 +175,7 @@ def test_open_a_dataset_and_follow_its_lineage_to_a_raw_file(page: Any, site: Si
     page.click("nav.side a[data-page=datasets]")
     page.click("a.dataset-link[data-name=c-corpus]")
     page.wait_for_selector("#funnel-chart rect")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
     assert page.locator("#funnel-table tbody tr").count() == 5
     page.wait_for_selector(".records-table tbody tr")
     page.wait_for_selector(".rejected-table tbody tr")
@@ -185,6 +186,7 @@ def test_open_a_dataset_and_follow_its_lineage_to_a_raw_file(page: Any, site: Si
     shot(page, "datasets-detail")
     page.click("#lineage-link")
     page.wait_for_selector("#lineage-graph g.node.file")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366  # fits a laptop screen
     shot(page, "lineage-dataset")
     page.click("#lineage-graph g.node.file[data-key*='raw/notes.jsonl']")
     page.wait_for_selector("#file-detail")

@@ -96,7 +96,7 @@ function details(ctx, n) {
   const open = pageOf(n);
   const stats = Object.entries(n.stats || {}).slice(0, 12);
   return h("div", { id: "artifact-detail" }, h("h2", {}, n.label),
-    h("div", {}, h("span", { class: "tag" }, n.kind || "?"), " ", h("code", {}, n.id || "")),
+    h("div", {}, h("span", { class: "tag" }, n.kind || "?"), " ", h("code", { style: "word-break:break-all" }, n.id || "")),
     h("table", {}, h("tbody", {},
       h("tr", {}, h("th", {}, t("stage")), h("td", {}, n.stage || "–")),
       h("tr", {}, h("th", {}, t("created")), h("td", {}, n.created ? new Date(n.created).toLocaleString() : "–")),
