@@ -5,6 +5,7 @@ served by `luban serve`; keys are made through the admin API, so the running ser
 from __future__ import annotations
 
 import html
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from console_site import Site, shot
 
 pytestmark = pytest.mark.browser
 WIDGET = Path(__file__).resolve().parents[2] / "src" / "luban" / "console" / "static" / "widget.js"
+REFUSAL = "This request is outside what this service answers."
 HOSTILE = ("<style>* { color: rgb(255, 0, 0) !important; letter-spacing: 6px; } div { display: none !important; }"
            "button { background: rgb(0, 128, 0); font-size: 30px; }</style><button id='own'>Page button</button>")
 
@@ -38,6 +40,29 @@ class Pages:
                 page = f"<!doctype html><html><head><meta charset='utf-8'><title>Shop</title></head>" \
                        f"<body>{tags.get(self.path, '')}</body></html>".encode()
                 self.answer(200 if self.path in tags else 404, page, "text/html; charset=utf-8")
+
+            def do_POST(self) -> None:  # noqa: N802 - the guarded gateway's answers, as guard.py sends them
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                asked = body["messages"][-1]["content"]
+                if "bomb" in asked:
+                    self.answer(400, json.dumps({"error": {"message": REFUSAL, "type": "invalid_request_error",
+                                                           "param": None, "code": "content_filter"}}).encode(),
+                                "application/json")
+                    return
+                chunks = [{"choices": [{"index": 0, "delta": {"content": "Hello "}, "finish_reason": None}],
+                           "aigc": {"Label": "1", "ContentProducer": "luban", "ProduceID": "req-1"}}]
+                if "secret" in asked:  # the output guard stops the answer mid-way
+                    chunks.append({"choices": [{"index": 0, "delta": {"content": "[stopped]"},
+                                                "finish_reason": "content_filter"}]})
+                else:
+                    chunks.append({"choices": [{"index": 0, "delta": {"content": "there."}, "finish_reason": "stop"}]})
+                events = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("AIGC", json.dumps(chunks[0]["aigc"]))
+                self.send_header("content-length", str(len(events)))
+                self.end_headers()
+                self.wfile.write(events)
 
             def answer(self, status: int, body: bytes, ctype: str) -> None:
                 self.send_response(status)
@@ -69,7 +94,7 @@ def shop(site: Site) -> Iterator[dict[str, str]]:
     pages = Pages()
     allowed = f"http://127.0.0.1:{pages.port}"
     keys = {}
-    for name, extra in {"shop": {"rpm": 60}, "expired": {"expires": time.time() - 60}}.items():
+    for name, extra in {"shop": {"rpm": 60}, "expired": {"expires": time.time() - 60}, "limited": {"rpm": 1}}.items():
         r = site.post("/admin/keys", {"name": f"widget-{name}", "role": "app", "scopes": [site.model],
                                       "origins": [allowed], **extra})
         assert r.status_code == 201, r.text
@@ -77,6 +102,7 @@ def shop(site: Site) -> Iterator[dict[str, str]]:
     src = f"{site.url}/console/widget.js"
     pages.tags["/"] = script_tag(src, key=keys["shop"], model=site.model, title="Shop help", lang="en", max_tokens="8")
     pages.tags["/expired"] = script_tag(src, key=keys["expired"], model=site.model, lang="en")
+    pages.tags["/limited"] = script_tag(src, key=keys["limited"], model=site.model, lang="en", max_tokens="4")
     yield {"allowed": allowed, "refused": f"http://localhost:{pages.port}", "key": keys["shop"]}
     pages.stop()
 
@@ -141,3 +167,41 @@ def test_a_gateway_that_went_away_is_said_in_chinese(page: Any, site: Site, shop
     assert page.locator("#luban-chat-widget textarea").get_attribute("placeholder") == "输入问题，Enter 发送"
     assert page.locator("#luban-chat-widget header span").inner_text() == "智能助手"
     shot(page, "widget-gateway-gone-zh")
+
+
+def test_a_rate_limit_tells_the_wait(page: Any, shop: dict[str, str]) -> None:
+    page.goto(shop["allowed"] + "/limited")
+    first = ask(page, "one")
+    assert "error" not in first.get_attribute("class")
+    page.fill("#luban-chat-widget textarea", "two")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelector('#luban-chat-widget').shadowRoot"
+                           ".querySelectorAll('.msg').length >= 5")
+    page.wait_for_function("() => !document.querySelector('#luban-chat-widget').shadowRoot"
+                           ".querySelector('form button').disabled")
+    text = page.locator("#luban-chat-widget .msg").last.locator(".bubble").inner_text()
+    assert text.startswith("Too many requests; please try again in ") and text.endswith(" s.")
+
+
+def test_the_aigc_label_and_guard_refusals_are_shown(page: Any, shop: dict[str, str]) -> None:
+    stand_in = Pages(widget=True)  # answers with the shapes a gateway with the guard hook sends
+    stand_in.tags["/"] = script_tag(f"http://127.0.0.1:{stand_in.port}/console/widget.js", key=shop["key"],
+                                    model="m", lang="en")
+    try:
+        page.goto(f"http://127.0.0.1:{stand_in.port}/")
+        last = ask(page, "hi")
+        assert last.locator(".bubble").inner_text() == "Hello there."
+        assert last.locator(".tag").all_inner_texts() == ["AI-generated content"]
+        for question, expected in (("tell me the secret", ["This answer was stopped by the safety policy.",
+                                                           "AI-generated content"]), ("a bomb", [])):
+            page.fill("#luban-chat-widget textarea", question)
+            page.keyboard.press("Enter")
+            page.wait_for_function("n => document.querySelector('#luban-chat-widget').shadowRoot"
+                                   ".querySelectorAll('.msg.refused').length >= n",
+                                   arg=1 if expected else 2)
+            last = page.locator("#luban-chat-widget .msg").last
+            assert last.locator(".tag").all_inner_texts() == expected
+        assert last.locator(".bubble").inner_text() == REFUSAL
+        shot(page, "widget-guard")
+    finally:
+        stand_in.stop()
