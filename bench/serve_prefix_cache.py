@@ -3,7 +3,8 @@
 Same ~50M-parameter model as bench/serve_throughput.py (tiny-model kit, `bench50m`, randomly initialised, built
 once into `--model-dir`), served by `luban engine` (the engine without the gateway) twice: with the prefix
 cache (the default) and with `--prefix-cache off`. Every request is a streamed chat whose system message is the
-same `--system-tokens` tokens of synthetic text and whose user message differs (~20 tokens), `max_tokens` 8.
+same `--system-tokens` tokens of synthetic text and whose user message differs (~20 tokens), `max_tokens` 8
+(`--max-tokens`).
 Warm-up: `--warmup` requests (the second one stores the shared prefix), then `--requests` timed requests one
 after another (and, with `--concurrency 4`, four clients at once). Time to first token is the time until the
 first streamed chunk arrives. Printed per system and level: TTFT p50 / p99 and the ratio cached / uncached
@@ -46,10 +47,10 @@ def prompts(model_dir: Path, system_tokens: int, n: int) -> tuple[str, list[str]
     return system, questions
 
 
-async def ttft(client: httpx.AsyncClient, system: str, question: str) -> float:
+async def ttft(client: httpx.AsyncClient, system: str, question: str, max_tokens: int) -> float:
     body = {"model": "bench", "messages": [{"role": "system", "content": system},
                                            {"role": "user", "content": question}],
-            "max_tokens": 8, "temperature": 1.0, "ignore_eos": True, "stream": True}
+            "max_tokens": max_tokens, "temperature": 1.0, "ignore_eos": True, "stream": True}
     start = time.monotonic()
     async with client.stream("POST", "/v1/chat/completions", json=body) as r:
         if r.status_code != 200:
@@ -63,11 +64,11 @@ async def ttft(client: httpx.AsyncClient, system: str, question: str) -> float:
 
 
 async def run(url: str, system: str, questions: list[str], warmup: int, levels: list[int],
-              per_level: int) -> dict[int, list[float]]:
+              per_level: int, max_tokens: int) -> dict[int, list[float]]:
     out: dict[int, list[float]] = {}
     async with httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(600.0)) as client:
         for q in questions[:warmup]:
-            await ttft(client, system, q)
+            await ttft(client, system, q, max_tokens)
         used = warmup
         for clients in levels:
             batch = questions[used:used + per_level]
@@ -76,7 +77,7 @@ async def run(url: str, system: str, questions: list[str], warmup: int, levels: 
 
             async def worker(items: list[str], sink: list[float]) -> None:
                 for q in items:
-                    sink.append(await ttft(client, system, q))
+                    sink.append(await ttft(client, system, q, max_tokens))
 
             await asyncio.gather(*(worker(batch[i::clients], times) for i in range(clients)))
             out[clients] = sorted(times)
@@ -107,7 +108,7 @@ def bench(mode: str, model_dir: Path, system: str, questions: list[str], args: a
                 raise RuntimeError("server not healthy in 600 s")
             time.sleep(0.5)
         levels = [int(c) for c in args.concurrency.split(",")]
-        times = asyncio.run(run(url, system, questions, args.warmup, levels, args.requests))
+        times = asyncio.run(run(url, system, questions, args.warmup, levels, args.requests, args.max_tokens))
         metrics = httpx.get(url + "/metrics", timeout=10).text
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -129,6 +130,8 @@ def main() -> None:
     ap.add_argument("--system-tokens", type=int, default=500)
     ap.add_argument("--requests", type=int, default=24, help="timed requests per concurrency level")
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--max-tokens", type=int, default=8, help="tokens per answer (the decoding of earlier "
+                    "requests competes with a new request's prefill at --concurrency above 1)")
     ap.add_argument("--concurrency", default="1,4")
     ap.add_argument("--threads", type=int, default=None, help="torch threads of the server (1 on a shared machine)")
     ap.add_argument("--order", default="on,off", help="which server runs first: on,off or off,on")
