@@ -30,7 +30,8 @@ def _sha256(path: Path) -> str:
 @pytest.fixture(scope="module")
 def built(site: Site, tiny_model_dir: Path) -> dict[str, Any]:
     """A curated dataset (a duplicate, a too-short line and a broken JSON line rejected), a formatted one
-    (no funnel), a compression sweep of the tiny model with a gate the parent misses, and a comparison."""
+    (no funnel), a compression sweep of the tiny model with a gate the parent misses, a sweep that nothing
+    passes, and a comparison."""
     root = site.ws.parent / "data-area"
     if root.exists():
         shutil.rmtree(root)
@@ -51,6 +52,9 @@ def built(site: Site, tiny_model_dir: Path) -> dict[str, Any]:
         "    with: {variants: [torch-int8], measure_speed: false,\n"
         "           gates: {perplexity_delta_pct: '<= 5', size_mb: '<= 0.4'}}\n", encoding="utf-8")
     luban(site.ws, "run", str(root / "spec.yaml"))
+    none = luban(site.ws, "compress", "sweep", "c-base", "--variants", "torch-int8", "--no-speed",
+                 "--gate", "size_mb=<= 0.01", "--name", "c-none", check=False)
+    assert none.returncode != 0 and "no variant passes every gate" in none.stderr  # the report is written first
     luban(site.ws, "eval", "compare", "base=c-base", "int8=c-sweep-torch-int8", "--no-speed", "--name", "c-compare")
     return {"root": root, "notes": notes, "notes_sha": _sha256(notes)}
 
@@ -114,6 +118,9 @@ def test_bad_refs_and_splits_get_one_clear_line(site: Site, built: dict[str, Any
     assert r.status_code == 400 and "names no deploy candidate" in _err(r)
     r = site.post("/console/api/evals/c-compare/gates", {"gates": {}})
     assert r.status_code == 400
+    assert site.get("/console/api/evals/c-none").json()["candidate"] is None
+    r = site.post("/console/api/evals/deploy", {"report": "c-none"})
+    assert r.status_code == 409 and "no variant passed every gate" in _err(r)
 
 
 def test_lineage_is_a_graph_down_to_raw_files_and_their_hashes(site: Site, built: dict[str, Any]) -> None:
