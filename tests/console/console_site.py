@@ -65,7 +65,7 @@ def start_site(root: Path, model_dir: Path, model: str = "tiny") -> Site:
     port = free_port()
     proc = Proc([sys.executable, "-m", "luban.cli.main", "--workspace", str(ws), "serve", str(model_dir),
                  "--name", model, "--port", str(port)], port, root / f"serve-{port}.log")
-    proc.wait(timeout=120)
+    proc.wait(timeout=300)  # a loaded 2-core machine takes minutes to import and load everything
     return Site(ws=ws, model=model, proc=proc, keys=keys)
 
 
