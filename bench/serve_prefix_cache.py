@@ -1,7 +1,7 @@
 """Prefix caching: time to first token with a shared ~500-token system prompt, Luban's engine with and without it.
 
 Same ~50M-parameter model as bench/serve_throughput.py (tiny-model kit, `bench50m`, randomly initialised, built
-once into `--model-dir`), served by `luban engine` (the engine without the gateway) twice: with the prefix
+once into `--model-dir`; `--hidden-size 1024 --layers 16` builds a ~250M one), served by `luban engine` (the engine without the gateway) twice: with the prefix
 cache (the default) and with `--prefix-cache off`. Every request is a streamed chat whose system message is the
 same `--system-tokens` tokens of synthetic text and whose user message differs (~20 tokens), `max_tokens` 8
 (`--max-tokens`).
@@ -12,6 +12,7 @@ first streamed chunk arrives. Printed per system and level: TTFT p50 / p99 and t
 
     .venv/bin/python bench/serve_prefix_cache.py --model-dir /tmp/b50m --threads 1
     .venv/bin/python bench/serve_prefix_cache.py --model-dir /tmp/b50m --threads 1 --order off,on
+    .venv/bin/python bench/serve_prefix_cache.py --model-dir /tmp/b250m --hidden-size 1024 --layers 16 --threads 1
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serve_throughput import VENV_BIN, build_model, child_env, free_port, percentile, synthetic_corpus  # noqa: E402
+
+
+def build(model_dir: Path, hidden_size: int | None, layers: int | None) -> None:
+    """The bench50m model, or (with `--hidden-size` / `--layers`) a wider or deeper one, randomly initialised."""
+    if (model_dir / "config.json").is_file() or not (hidden_size or layers):
+        build_model(model_dir)
+        return
+    from luban.models.tiny import build_tiny
+
+    build_tiny(synthetic_corpus(), model_dir, arch="qwen2", size="bench50m", max_position_embeddings=1024,
+               hidden_size=hidden_size, num_hidden_layers=layers)
 
 
 def prompts(model_dir: Path, system_tokens: int, n: int) -> tuple[str, list[str]]:
@@ -127,6 +139,8 @@ def bench(mode: str, model_dir: Path, system: str, questions: list[str], args: a
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model-dir", type=Path, default=None, help="reuse (or build into) this directory")
+    ap.add_argument("--hidden-size", type=int, default=None, help="build a wider model than bench50m's 512")
+    ap.add_argument("--layers", type=int, default=None, help="build a deeper model than bench50m's 10 layers")
     ap.add_argument("--system-tokens", type=int, default=500)
     ap.add_argument("--requests", type=int, default=24, help="timed requests per concurrency level")
     ap.add_argument("--warmup", type=int, default=3)
@@ -138,7 +152,7 @@ def main() -> None:
     args = ap.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="luban-prefix-bench-"))
     model_dir = args.model_dir or workdir / "model"
-    build_model(model_dir)
+    build(model_dir, args.hidden_size, args.layers)
     levels = [int(c) for c in args.concurrency.split(",")]
     system, questions = prompts(model_dir, args.system_tokens, args.warmup + args.requests * len(levels))
     print(f"load average before: {os.getloadavg()}", flush=True)
