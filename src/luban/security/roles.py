@@ -56,6 +56,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/admin/whoami"): "whoami",
     ("GET", "/admin/keys"): "keys.read",
     ("POST", "/admin/keys"): "keys.write",
+    ("PATCH", "/admin/keys/{kid}"): "keys.write",
     ("DELETE", "/admin/keys/{kid}"): "keys.write",
     ("GET", "/admin/usage"): "usage.read_own",  # admins and auditors see all; others their own key
     ("GET", "/admin/usage/recent"): "usage.read_own",
