@@ -168,7 +168,7 @@ def test_every_admin_route_is_in_the_role_table_and_enforces_it(env: dict[str, A
     served = httpx.get(env["gw"].url + "/admin/openapi.json", timeout=20).json()["paths"]
     routes = {(m.upper(), "/admin" + path) for path, ops in served.items() for m in ops}
     assert routes == set(ROUTES), "admin routes and luban.security.roles.ROUTES disagree"
-    bodies = {("POST", "/admin/keys"): {"name": "rbac-probe"},
+    bodies = {("POST", "/admin/keys"): {"name": "rbac-probe"}, ("PATCH", "/admin/keys/{kid}"): {"origins": []},
               ("POST", "/admin/prompts"): {"name": "rbac", "template": "Hi {{ who }}."}}
     for (method, route), op in ROUTES.items():
         path = route.removeprefix("/admin").replace("{kid}", "000000000000").replace("{spec}", "rbac") \

@@ -88,7 +88,7 @@ def test_a_page_the_key_does_not_list_is_refused_in_one_line(env: dict[str, Any]
         err = r.json()["error"]
         kid = env["keys"][key + "-id"]
         assert err["message"] == (f"API key {kid} may not be used from {EVIL}; an admin can add the origin to the "
-                                  f"key (luban keys create NAME --origin {EVIL}).")
+                                  f"key (luban keys origins {kid} --add {EVIL}).")
         assert err["code"] == "origin_not_allowed" and "\n" not in err["message"]
         # the page may read why (so the widget can say so), but it never got an answer
         assert r.headers["access-control-allow-origin"] == EVIL
@@ -153,6 +153,27 @@ def test_admin_api_and_cli_set_and_show_origins(env: dict[str, Any]) -> None:
     assert "https://a.example" in table and "origins" in table
     refused = luban("create", "x", "--origin", "ftp://files.example")
     assert refused.returncode != 0 and "'ftp://files.example' is not a web origin" in refused.stderr + refused.stdout
+
+
+def test_an_admin_adds_an_origin_to_a_key_that_exists(env: dict[str, Any]) -> None:
+    admin = {"Authorization": f"Bearer {env['keys']['admin']}"}
+    kid = env["keys"]["plain-id"]
+    page = "https://partner.example"
+    assert call(env, "plain", page).status_code == 403
+    r = httpx.patch(f"{env['gw'].url}/admin/keys/{kid}", headers=admin, timeout=20, json={"origins": [page]})
+    assert r.status_code == 200 and r.json()["origins"] == [page]
+    assert call(env, "plain", page).status_code == 200  # live at once on this gateway
+    missing = httpx.patch(f"{env['gw'].url}/admin/keys/000000000000", headers=admin, timeout=20,
+                          json={"origins": [page]})
+    assert missing.status_code == 404 and "no key with id '000000000000'" in missing.json()["error"]["message"]
+    out = subprocess.run([sys.executable, "-m", "luban.cli.main", "--workspace", str(env["ws"]), "keys", "origins",
+                          kid, "--add", "http://localhost:3000", "--remove", page], capture_output=True, text=True,
+                         timeout=60, env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"})
+    assert out.returncode == 0, out.stderr
+    assert f"Key {kid} (plain) may be used from: http://localhost:3000." in out.stderr
+    store = KeyStore(f"sqlite:///{env['ws'] / 'gateway.db'}")
+    assert store.get(kid).origins == ("http://localhost:3000",)
+    store.close()
 
 
 def test_usage_queue_depth_is_on_metrics(env: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""`luban keys create|list|revoke`: the gateway's API keys (stored as salted hashes, shown once)."""
+"""`luban keys create|list|origins|revoke`: the gateway's API keys (stored as salted hashes, shown once)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from luban.core.errors import UsageError
 if TYPE_CHECKING:
     from luban.gateway.keys import KeyStore
 
-app = typer.Typer(help="API keys of the gateway: create (shown once), list, revoke.", no_args_is_help=True)
+app = typer.Typer(help="API keys of the gateway: create (shown once), list, origins, revoke.", no_args_is_help=True)
 
 CONFIG = typer.Option(None, "--config", "-c", help="gateway.yaml whose keys store (keys.url) and Redis to use "
                       "(default: the workspace's gateway.db)")
@@ -127,6 +127,28 @@ def list_keys(
         table.add_row(k.id, k.name, k.role, ", ".join(k.scopes) or "all", ", ".join(k.origins) or "-",
                       str(k.rpm or "-"), str(k.tpm or "-"), budget, _when(k.expires), k.status())
     console.print(table)
+
+
+@app.command("origins")
+def origins(key_id: str = typer.Argument(..., help="the key's id (from `luban keys list`)"),
+            add: list[str] = typer.Option([], "--add", help="a web page's origin to allow; repeatable"),
+            remove: list[str] = typer.Option([], "--remove", help="an origin to take away; repeatable"),
+            config: Path = CONFIG) -> None:
+    """Change the web pages (origins) from which a browser may use a key; prints the key's origins.
+
+    Example: luban keys origins 3f9a1c2b7d4e --add https://shop.example.com --remove http://localhost:3000
+    """
+    from luban.gateway.keys import normalize_origin, publish_change
+
+    store, redis_url, prefix = _store_and_redis(config)
+    try:
+        rec = store.get(key_id)
+        gone = {normalize_origin(o) for o in remove}
+        rec = store.set_origins(rec.id, [o for o in [*rec.origins, *add] if o not in gone])
+    finally:
+        store.close()
+    asyncio.run(publish_change(redis_url, prefix, rec.id))
+    err_console.print(f"Key {rec.id} ({rec.name}) may be used from: {', '.join(rec.origins) or 'no other site'}.")
 
 
 @app.command("revoke")

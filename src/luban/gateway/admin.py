@@ -3,6 +3,7 @@
     GET    /admin/whoami                     the calling key                         any role
     GET    /admin/keys                       keys (never secrets)                    admin, auditor
     POST   /admin/keys                       create; the secret is in this answer     admin
+    PATCH  /admin/keys/{id}                  change its web origins ({"origins": [...]})  admin
     DELETE /admin/keys/{id}                  revoke                                  admin
     GET    /admin/usage?by=day,model&since=  totals per key / model / day            admin, auditor; others: their own key
     GET    /admin/usage/recent?limit=        the newest calls                        admin, auditor; others: their own key
@@ -70,6 +71,11 @@ class NewKey(BaseModel):
     budget_period: str = "month"
     expires: float | str | None = None  # epoch seconds, 30d / 12h / 90m, or a date 2027-01-31
     origins: list[str] = Field(default_factory=list)  # web pages that may use the key: https://shop.example.com
+
+
+class KeyChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    origins: list[str]  # the whole new list: web pages that may use the key
 
 
 class NewPrompt(BaseModel):
@@ -180,6 +186,13 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
                                  budget_period=new.budget_period, expires=expires, origins=new.origins))
         await _changed(rec.id)
         return {**key_json(rec), "key": secret}
+
+    @app.patch("/keys/{kid}")
+    async def change_key(kid: str, change: KeyChange, key: KeyRecord = Depends(caller)) -> dict[str, Any]:
+        need(key, "keys.write", "changing keys")
+        rec = await run_in_threadpool(key_store().set_origins, kid, change.origins)
+        await _changed(rec.id)
+        return key_json(rec)
 
     @app.delete("/keys/{kid}")
     async def revoke_key(kid: str, key: KeyRecord = Depends(caller)) -> dict[str, Any]:

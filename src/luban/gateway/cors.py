@@ -1,7 +1,8 @@
 """Browser use of the API (CORS): preflights, and the origins each key may be used from.
 
 A web page on another origin (a company's shop with the chat widget) may call /v1/* when the key it sends
-lists that page's origin (`luban keys create NAME --origin https://shop.example.com`, or `*` for any page).
+lists that page's origin (`luban keys create NAME --origin https://shop.example.com`, or `*` for any page;
+`luban keys origins ID --add ...` for a key that exists).
 
 Design choices:
 - A preflight (OPTIONS) carries no key, so it cannot be checked against one: it is answered 204 at once
@@ -74,5 +75,5 @@ def check_origin(key: KeyRecord | None, origin: str, open_gateway: bool) -> None
                            f"{origin}).", code="origin_not_allowed")
     if not key.allows_origin(origin):
         raise GatewayError(403, f"API key {key.id} may not be used from {origin}; an admin can add the origin to "
-                           f"the key (luban keys create NAME --origin {origin}).", code="origin_not_allowed")
+                           f"the key (luban keys origins {key.id} --add {origin}).", code="origin_not_allowed")
 

@@ -211,6 +211,19 @@ class KeyStore:
             self._bump(conn)
         return rec, f"{PREFIX}{kid}-{secret}"
 
+    def set_origins(self, kid: str, origins: Iterable[str]) -> KeyRecord:
+        """Replace the web pages that may use key `kid` (normalized; empty: none but the gateway's own)."""
+        allowed = [*dict.fromkeys(normalize_origin(o) for o in origins)]
+        if not self.has_origins:
+            raise UsageError("this key database has no 'origins' column, so keys cannot list web pages",
+                             f"an admin can add it: ALTER TABLE {keys_table.name} ADD COLUMN origins TEXT")
+        with self.engine.begin() as conn:
+            done = conn.execute(keys_table.update().where(keys_table.c.id == kid).values(origins=json.dumps(allowed)))
+            if done.rowcount == 0:
+                raise NotFoundError(f"no key with id '{kid}'", "`luban keys list` shows the ids")
+            self._bump(conn)
+        return self.get(kid)
+
     def revoke(self, kid: str) -> KeyRecord:
         with self.engine.begin() as conn:
             done = conn.execute(keys_table.update().where(keys_table.c.id == kid).values(revoked=time.time()))
