@@ -347,7 +347,8 @@ class Engine:
         ids[0, :len(rest)] = torch.tensor(rest)
         total = n + len(rest)
         mask = torch.ones((1, n + width), dtype=torch.long, device=self.device)
-        pos = torch.arange(n, n + width, device=self.device).unsqueeze(0)
+        # the padding's positions may pass the context window: clamped (its outputs are dropped anyway)
+        pos = torch.arange(n, n + width, device=self.device).clamp(max=self.context_length - 1).unsqueeze(0)
         last = torch.tensor([len(rest) - 1], device=self.device)  # the LM head runs on that position only
         logits = self._forward(ids.to(self.device), mask, pos, cache, [seq], keep=last)
         for layer in cache.layers:
