@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -111,9 +112,48 @@ def test_an_endpoint_that_is_down_is_a_clear_error(ws: Workspace) -> None:
 
 
 @pytest.mark.slow
-def test_log_likelihood_on_a_server_without_prompt_logprobs_is_a_clear_error(served: str) -> None:
+def test_log_likelihood_tasks_score_through_luban_serve(served: str) -> None:
     from luban.evaluate.runner import evaluate
 
-    with pytest.raises(UsageError, match=r"does not return prompt log-probabilities \(echo with logprobs\).*score "
-                                         "log-likelihood tasks on the model directory"):
-        evaluate(f"{served}/v1#tiny", [EXAMPLES / "mc_mmlu.yaml"])
+    res = evaluate(f"{served}/v1#tiny", [EXAMPLES / "mc_mmlu.yaml"])  # echo with logprobs: prompt log-probabilities
+    [(name, value)] = [(k, v) for k, v in res["metrics"].items() if k.endswith("acc")]
+    assert 0.0 <= value <= 1.0
+    items = next(iter(res["tasks"].values()))["items"]
+    assert items and all(it["pred"] in "ABCD" and it["acc"] in (0.0, 1.0) for it in items)
+
+
+class NoEchoServer:
+    """An OpenAI-compatible server that, like many, refuses echo with logprobs (400)."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                self.rfile.read(int(self.headers["Content-Length"]))
+                body = json.dumps({"error": {"message": "echo is not supported", "type": "invalid_request_error",
+                                             "param": "echo", "code": None}}).encode()
+                self.send_response(400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+def test_log_likelihood_on_a_server_without_prompt_logprobs_is_a_clear_error() -> None:
+    from luban.evaluate.runner import evaluate
+
+    srv = NoEchoServer()
+    try:
+        with pytest.raises(UsageError, match=r"does not return prompt log-probabilities \(echo with logprobs\).*"
+                                             "score log-likelihood tasks on the model directory"):
+            evaluate(f"{srv.url}/v1#tiny", [EXAMPLES / "mc_mmlu.yaml"])
+    finally:
+        srv.httpd.shutdown()
