@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +19,7 @@ from luban.core.artifact import file_parent
 from luban.core.errors import UsageError
 from luban.core.lineage import lineage
 from luban.core.workspace import Workspace
-from luban.security.artifacts import attach, encrypt_artifact, rotate
+from luban.security.artifacts import attach, encrypt_artifact, plain_root, rotate
 from luban.security.masterkey import MasterKey, from_env, new_key_text, parse
 
 SECRET = "张三 13812345678 bought the X100"
@@ -47,7 +49,7 @@ def test_encrypted_dataset_holds_no_plaintext_and_reads_back_transparently(ws):
         ws.get("corpus")
     attach(ws, mk)
     opened = ws.get("corpus")
-    assert opened.id == enc.id and opened.path.parent == ws.root / "tmp"
+    assert opened.id == enc.id and opened.path.parent == plain_root(ws, 0)
     assert pq.read_table(opened.path / "train-00000.parquet").column("text").to_pylist() == [SECRET] * 100
     assert ws.get("corpus").path == opened.path  # decrypted once per process
     ws.close()
@@ -127,3 +129,35 @@ def test_cli_encrypt_then_show_and_read_with_the_key_from_a_file(tmp_path, ws):
     report = subprocess.run([*run, "data", "report", "corpus"], env=env, capture_output=True, text=True)
     assert report.returncode == 2 and "is encrypted and no master key is set" in report.stderr
     assert Path(ws.root / "keyring").stat().st_mode & 0o077 == 0
+
+
+def test_plaintext_goes_to_memory_when_there_is_room_else_to_the_workspace(ws, monkeypatch):
+    mk = key()
+    encrypt_artifact(ws, "corpus", mk)
+    monkeypatch.delenv("LUBAN_PLAIN_DIR", raising=False)
+    assert plain_root(ws, 1 << 20) == Path("/dev/shm")  # a tmpfs with room: never on a disk
+    assert plain_root(ws, 1 << 60) == ws.root / "tmp"  # no room in memory
+    attach(ws, mk)
+    opened = ws.get("corpus")
+    assert opened.path.parent == Path("/dev/shm") and opened.path.name.startswith(f"luban-plain-{os.getpid()}-")
+    assert stat.S_IMODE(opened.path.stat().st_mode) == 0o700
+    ws.close()
+    assert not opened.path.exists()
+    monkeypatch.setenv("LUBAN_PLAIN_DIR", str(ws.root / "elsewhere"))
+    assert plain_root(ws, 1) == ws.root / "elsewhere"
+
+
+def test_memory_folders_of_dead_processes_are_swept(ws, monkeypatch):
+    monkeypatch.delenv("LUBAN_PLAIN_DIR", raising=False)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = Path(f"/dev/shm/luban-plain-{dead}-abc123-x")
+    mine = Path(f"/dev/shm/luban-plain-{os.getpid()}-abc123-y")
+    stale.mkdir()
+    mine.mkdir()
+    try:
+        plain_root(ws, 1)
+        assert not stale.exists() and mine.exists()
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)

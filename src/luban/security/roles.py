@@ -78,7 +78,7 @@ COMMANDS: dict[str, str] = {
     "models tiny": "artifacts.write", "models list": "artifacts.read", "models advise": "artifacts.read",
     "models encrypt": "security.encrypt",
     "serve": "serve", "engine": "serve", "gateway": "serve",
-    "keys create": "keys.write", "keys revoke": "keys.write", "keys list": "keys.read",
+    "keys create": "keys.write", "keys revoke": "keys.write", "keys list": "keys.read", "keys origins": "keys.write",
     "prompts add": "prompts.write", "prompts list": "prompts.read", "prompts show": "prompts.read",
     "prompts diff": "prompts.read",
     "usage": "usage.read",
