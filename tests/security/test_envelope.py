@@ -69,3 +69,14 @@ def test_a_file_that_is_not_encrypted_is_named(tmp_path):
     plain.write_bytes(b"PAR1" + b"\0" * 40)
     with pytest.raises(StageError, match="x.lbenc is not a Luban-encrypted file"):
         decrypt_file(plain, tmp_path / "out", secrets.token_bytes(32))
+
+
+@pytest.mark.parametrize("chunk", [0, (64 << 20) + 1, 0xFFFFFFFF])
+def test_a_damaged_chunk_size_is_refused_before_any_allocation(encrypted, tmp_path, chunk):
+    enc, dek = encrypted
+    data = bytearray(enc.read_bytes())
+    data[6:10] = chunk.to_bytes(4, "big")
+    bad = tmp_path / "bad.lbenc"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(StageError, match=rf"damaged header \(chunk size {chunk}\)"):
+        decrypt_file(bad, tmp_path / "out", dek, context=b"train.parquet")
