@@ -126,3 +126,15 @@ def test_architecture_llama_cpp_cannot_convert_lists_the_ones_it_can(tiny_model_
         check_gguf_architecture(model)
     assert "Qwen2ForCausalLM" in (err.value.hint or "") and "LlamaForCausalLM" in (err.value.hint or "")
     check_gguf_architecture(tiny_model_dir)
+
+
+@pytest.mark.needs("llama_cpp", "make gguf")
+def test_a_gguf_llama_cpp_cannot_load_is_scored_to_one_line_not_a_crash(tmp_path: Path) -> None:
+    from luban.compress.delta import variant_logits
+    from luban.core.errors import LubanError
+
+    bad = tmp_path / "model-q8_0.gguf"
+    bad.write_bytes(b"GGUF" + bytes(range(256)) * 8)
+    with pytest.raises(LubanError, match=r"llama.cpp failed \(exit 1\) scoring model-q8_0.gguf") as err:
+        variant_logits(tmp_path, [[1, 2, 3]])
+    assert "\n" not in str(err.value) and "luban serve" in (err.value.hint or "")

@@ -8,6 +8,8 @@ Design choices:
   parent's is reported as well: it sees a drift that perplexity can hide (errors that cancel out).
 - Texts are short (at most `max_tokens` tokens each): this is a check that a variant still works, not
   a benchmark; `luban eval` runs the real tasks.
+- A GGUF variant is scored by llama.cpp in a child process (`gguf_score`), so that a crash in native
+  code is a one-line error here, not the end of the run.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from luban.compress.gguf_score import gguf_logits
 from luban.models.loading import load_causal_lm, load_tokenizer
 
 # Used when no texts are given: plain sentences in English and Chinese, as a smoke check.
@@ -65,19 +68,6 @@ def onnx_logits(model_dir: Path, batch: list[list[int]]) -> list[np.ndarray]:
         for i in past:
             feed[i.name] = np.zeros((1, int(i.shape[1]), 0, int(i.shape[3])), dtype=np.float32)
         out.append(session.run(["logits"], feed)[0][0])
-    return out
-
-
-def gguf_logits(gguf_file: Path, batch: list[list[int]]) -> list[np.ndarray]:
-    from llama_cpp import Llama
-
-    llm = Llama(model_path=str(gguf_file), n_ctx=max(len(b) for b in batch) + 8, logits_all=True,
-                verbose=False, seed=0)
-    out = []
-    for ids in batch:
-        llm.reset()
-        llm.eval(ids)
-        out.append(np.array(llm.scores[: len(ids)], dtype=np.float32))
     return out
 
 

@@ -135,3 +135,35 @@ def test_serve_a_gguf_of_the_tiny_model(tiny_model_dir: Path, tiny_gguf: Path, s
     # the llama.cpp grammar holds: a random model nests objects until the cap cuts a JSON prefix
     assert js.choices[0].finish_reason == "length" and js.usage.completion_tokens == 12
     assert content.startswith("{") and json_prefix(content)
+
+
+@GGUF
+@CONVERTER
+def test_a_request_cancelled_mid_step_leaves_the_context_to_the_next_one(tiny_gguf: Path) -> None:
+    """A client that leaves while llama.cpp decodes in its thread: the lock is held until that step ends, so the
+    next request never decodes on the same context at the same time, and gets what a fresh request gets."""
+    from luban.serve.backends.base import GenerationRequest, SamplingParams
+
+    gg = LlamaCppBackend(ModelSpec("tiny-gguf", str(tiny_gguf), "llamacpp"))
+    gg.load()
+    params = SamplingParams(max_tokens=12, temperature=0.0, ignore_eos=True)
+
+    async def collect(prompt: str) -> list[int]:
+        return [t async for s in gg.generate(GenerationRequest(prompt, params)) for t in s.token_ids]
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        want = await collect(PROMPTS[1])
+        for delay in (0.0, 0.001, 0.005):
+            task = asyncio.create_task(collect(PROMPTS[1]))
+            await asyncio.sleep(delay)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert not gg.lock.locked()  # released only after the running step finished
+        return want, await collect(PROMPTS[1])
+
+    try:
+        want, got = asyncio.run(scenario())
+        assert got == want and len(got) == 12
+    finally:
+        asyncio.run(gg.aclose())

@@ -192,9 +192,13 @@ class LlamaCppBackend(Backend):
                                        temp=p.temperature, repeat_penalty=1.0, reset=True,
                                        frequency_penalty=p.frequency_penalty, presence_penalty=p.presence_penalty,
                                        grammar=self._grammar(request))
+            pending: asyncio.Future[Any] | None = None
             try:
                 while not seq.done:
-                    tok = await asyncio.to_thread(next, tokens, None)
+                    # shielded: a cancelled request (the client left) must not release the lock, or close the
+                    # generator, while a llama.cpp step is still running in its thread on this one context
+                    pending = asyncio.get_running_loop().run_in_executor(None, next, tokens, None)
+                    tok = await asyncio.shield(pending)
                     if tok is None:
                         break
                     finish_token(seq, int(tok), None, self.eos, self.capabilities.context_length, self._piece)
@@ -203,6 +207,8 @@ class LlamaCppBackend(Backend):
                         yield step
                     steps.clear()
             finally:
+                if pending is not None and not pending.done():
+                    await asyncio.wait([pending])
                 tokens.close()
 
     async def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
