@@ -118,6 +118,15 @@ def test_ls_show_lineage_json(cli, ws, tmp_path):
     assert code == 0 and "raw.md" in out and "sha256:ffffffffffff" in out
 
 
+def test_ls_never_cuts_a_name(cli, ws):
+    names = ["acme-support-chat-lora-sft-final-v2", "acme-support-chat-lora-sft-final-v2-merged-q4"]
+    for i, name in enumerate(names):
+        with ws.create("model", name, "compress.quantize-with-a-long-stage-name") as a:
+            (a.path / "x").write_text(str(i))
+    code, out, _ = cli("-w", ws.root, "ls")
+    assert code == 0 and all(n in out for n in names), out
+
+
 @pytest.mark.parametrize("stage", ["models.tiny", "evaluate.qa", "pipeline"])
 def test_config_schema(cli, stage):
     code, out, err = cli("config", "schema", stage)

@@ -206,6 +206,9 @@ def test_a_worker_rank_returns_instead_of_ending_the_process() -> None:
 
 def test_library_code_never_ends_the_process() -> None:
     src = Path(__file__).resolve().parents[2] / "src" / "luban"
-    offenders = [f"{p.relative_to(src)}: {needle}" for p in src.rglob("*.py") if p.parent.name != "cli"
-                 for needle in ("SystemExit", "sys.exit(", "os._exit(") if needle in p.read_text(encoding="utf-8")]
+    # a module's `if __name__ == "__main__":` block is a child process's entry point (the audit writer, GGUF
+    # scoring), where an exit status is the process's own business; anywhere else it would end the caller's
+    library = {p: p.read_text(encoding="utf-8").split('\nif __name__ == "__main__":')[0] for p in src.rglob("*.py")}
+    offenders = [f"{p.relative_to(src)}: {needle}" for p, text in library.items() if p.parent.name != "cli"
+                 for needle in ("SystemExit", "sys.exit(", "os._exit(") if needle in text]
     assert offenders == [], "only luban.cli may end the process"

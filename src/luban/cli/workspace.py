@@ -6,6 +6,7 @@ import json
 
 import typer
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 from rich.tree import Tree
 
@@ -39,8 +40,16 @@ def ls(kind: str = typer.Option(None, "--kind", "-k", help="dataset, model, repo
     for art, names in rows:
         size = sum(f.stat().st_size for f in art.path.rglob("*") if f.is_file())
         table.add_row(", ".join(names) or "[dim]-[/dim]", art.kind, art.short_id, art.manifest.producer.stage,
-                      art.manifest.created.replace("+00:00", "Z"), _size(size))
-    console.print(table)
+                      art.manifest.created[:16].replace("T", " "), _size(size))
+    # names are what people type next (`luban show NAME`): never cut to fit a terminal or a pipe's 80 columns;
+    # like `docker ps`, a line wider than the terminal wraps
+    wide = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    narrow = console.width
+    console.width = max(narrow, wide)
+    try:
+        console.print(table)
+    finally:
+        console.width = narrow
 
 
 def show(ref: str = typer.Argument(..., help="artifact name or id (prefix)")) -> None:

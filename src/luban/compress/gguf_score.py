@@ -67,13 +67,11 @@ def gguf_logits(gguf_file: Path, batch: list[list[int]], timeout: float = 3600) 
             return [data[f"arr_{i}"] for i in range(len(batch))]
 
 
-def main(argv: list[str] | None = None) -> int:
-    gguf_file, ids, out = (argv if argv is not None else sys.argv[1:])
-    batch = json.loads(Path(ids).read_text())
-    arrays = score(Path(gguf_file), batch)
+def _main(argv: list[str]) -> None:
+    gguf_file, ids, out = argv
+    arrays = score(Path(gguf_file), json.loads(Path(ids).read_text()))
     np.savez(out, *arrays)  # arr_0, arr_1, ...
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    _main(sys.argv[1:])

@@ -87,8 +87,8 @@ class Forms:
         for art, names in ws.list("model"):
             if not (art.path / "config.json").is_file():  # an adapter, GGUF or ONNX export: not a base to train
                 continue
-            out.append({"ref": names[0] if names else art.short_id, "label": ", ".join(names) or art.short_id,
-                        "id": art.id, "source": "artifact", "created": art.manifest.created})
+            out += [{"ref": ref, "label": label, "id": art.id, "source": "artifact", "created": art.manifest.created}
+                    for ref, label in _choices(art, names)]
         for up in self.gateway_cfg.upstreams.values():  # directories the engine serves (gateway.yaml)
             for ref in up.serve if up.kind == "engine" else []:
                 if (Path(ref) / "config.json").is_file():
@@ -97,9 +97,9 @@ class Forms:
         return out
 
     def datasets(self, ws: Workspace) -> list[dict[str, Any]]:
-        return [{"ref": names[0] if names else art.short_id, "label": ", ".join(names) or art.short_id, "id": art.id,
-                 "rows": train_rows(art.manifest.stats), "schema": art.manifest.stats.get("schema")}
-                for art, names in ws.list("dataset")]
+        return [{"ref": ref, "label": label, "id": art.id, "rows": train_rows(art.manifest.stats),
+                 "schema": art.manifest.stats.get("schema")}
+                for art, names in ws.list("dataset") for ref, label in _choices(art, names)]
 
     # -- checks -----------------------------------------------------------------------------
     def check(self, form: RunForm, ws: Workspace, starting: bool = False) -> None:
@@ -272,3 +272,11 @@ def known_gpu(device_name: str) -> str | None:
 
 def _bad(field: str, message: str) -> NoReturn:
     raise ConsoleError(400, message[0].upper() + message[1:] + ".", f"invalid_{field}")
+
+
+def _choices(art: Any, names: list[str]) -> list[tuple[str, str]]:
+    """(ref, label) for each name an artifact goes by, so that the name a user gave is in the list even when the
+    same content was stored earlier under another name (`models.import` of one folder twice); unnamed: its id."""
+    if not names:
+        return [(art.short_id, art.short_id)]
+    return [(n, n if len(names) == 1 else f"{n} (= {', '.join(m for m in names if m != n)})") for n in names]

@@ -246,7 +246,7 @@ class UsageWriter:
         self.store = store
         self.keep_days = keep_days
         self.prune_every_s = prune_every_s
-        self._pruned_at = 0.0
+        self._pruned_at = -float("inf")  # the first prune runs at once (monotonic time starts at boot)
         self.batch_size = batch_size
         self.flush_s = flush_ms / 1000.0
         self.max_backlog = max_backlog
