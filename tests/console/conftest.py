@@ -29,8 +29,11 @@ def site(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Iter
     s.proc.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """One browser per test module, not per session: Playwright's sync API keeps its event loop marked as running
+    while it is open, and every later test that calls `asyncio.run()` would fail with "cannot be called from a
+    running event loop"."""
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"Chromium is not installed at {CHROMIUM} and CI=true requires it (apt-get install chromium)")

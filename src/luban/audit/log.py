@@ -63,6 +63,14 @@ class AuditLog:
         self._queue.put((record, fut))
         return fut
 
+    def append_many(self, records: list[dict[str, Any]]) -> Future[int]:
+        """Queue several records at once, committed in order in one transaction or more; the future gives the
+        last one's seq. One future and one queue put for the lot (the audit writer process hands over what
+        each read of its pipe brought)."""
+        fut: Future[int] = Future()
+        self._queue.put((records, fut))
+        return fut
+
     def append_later(self, build: Callable[[], dict[str, Any]]) -> None:
         """Queue a record that the writer thread builds by calling `build()`: the caller pays for a queue
         put only (the gateway's hook hands over its call context this way). Nothing to wait on; `flush`
@@ -109,24 +117,26 @@ class AuditLog:
     def _commit(self, items: list[Any], final: bool) -> None:
         rows, done = [], []
         seq, prev = self._seq, self._prev
-        for record, fut in items:
-            if record is None:  # a flush marker
+        for item, fut in items:
+            if item is None:  # a flush marker
                 done.append((fut, 0))
                 continue
-            if callable(record):
-                try:
-                    record = record()
-                except Exception:  # noqa: BLE001 - a record that cannot be built is logged, not lost silently
-                    log.exception("audit record could not be built; recording the failure instead")
-                    record = {"ts": time.time(), "kind": "event", "action": "error", "error": "record build failed"}
-            record.setdefault("ts", time.time())
-            record.setdefault("kind", "event")
-            seq += 1
-            body = canonical(record)
-            digest = chain_hash(prev, body)
-            rows.append({"chain": self.chain, "seq": seq, "body": body, "prev": prev, "hash": digest,
-                         **columns(record)})
-            prev = digest
+            for record in item if type(item) is list else (item,):
+                if callable(record):
+                    try:
+                        record = record()
+                    except Exception:  # noqa: BLE001 - a record that cannot be built is logged, not lost silently
+                        log.exception("audit record could not be built; recording the failure instead")
+                        record = {"ts": time.time(), "kind": "event", "action": "error",
+                                  "error": "record build failed"}
+                record.setdefault("ts", time.time())
+                record.setdefault("kind", "event")
+                seq += 1
+                body = canonical(record)
+                digest = chain_hash(prev, body)
+                rows.append({"chain": self.chain, "seq": seq, "body": body, "prev": prev, "hash": digest,
+                             **columns(record)})
+                prev = digest
             done.append((fut, seq))
         delay = 0.05
         while rows:
