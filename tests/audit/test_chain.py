@@ -151,3 +151,19 @@ def test_records_committed_before_the_future_resolves(tmp_path):
         seq = log.append(call(1)).result(timeout=5)
         with store.engine.connect() as conn:  # a separate connection sees it: committed
             assert conn.execute(select(records_table.c.seq)).scalars().all() == [seq]
+
+
+def test_a_batch_appended_at_once_is_the_same_chain_as_one_by_one(tmp_path: Path) -> None:
+    one, many = tmp_path / "one", tmp_path / "many"
+    signer = Signer(tmp_path)
+    with AuditLog(open_store(one), one, CHAIN, signer=signer) as log:
+        singles = [log.append(call(i)) for i in range(1, 8)]
+    with AuditLog(open_store(many), many, CHAIN, signer=signer, batch=2) as log:
+        first = log.append(call(1))
+        batch = log.append_many([call(i) for i in range(2, 7)])
+        last = log.append(call(7))
+    assert [f.result() for f in singles] == list(range(1, 8))
+    assert (first.result(), batch.result(), last.result()) == (1, 6, 7)  # a batch's future: its last seq
+    heads = [open_store(p).head(CHAIN) for p in (one, many)]
+    assert heads[0] == heads[1] and heads[0] is not None and heads[0][0] == 7  # the same records, the same hashes
+    assert verify_chain(open_store(many), CHAIN, signer.public_key, many).ok

@@ -164,7 +164,8 @@ def test_a_real_run_is_watched_stopped_resumed_and_finishes_with_its_model(input
         run_of(site, run_id)))
     assert done["status"] == "finished", done["log"]
     steps = [p["step"] for p in done["points"]]
-    assert steps == list(range(1, 17)) and max(steps) > stop_step  # one curve, continued past the stop
+    # one curve, continued past the stop
+    assert steps == list(range(1, 17)) and max(steps) > stop_step, (stop_step, done["points"], done["log"][-3000:])
     assert len({round(p["loss"], 4) for p in done["points"]}) > 3
     assert "--resume" in done["log"] and "✓ model console-api-run" in done["log"]
     art = done["artifact"]

@@ -147,14 +147,15 @@ def test_a_request_cancelled_mid_step_leaves_the_context_to_the_next_one(tiny_gg
     gg = LlamaCppBackend(ModelSpec("tiny-gguf", str(tiny_gguf), "llamacpp"))
     gg.load()
     params = SamplingParams(max_tokens=12, temperature=0.0, ignore_eos=True)
+    long = SamplingParams(max_tokens=400, temperature=0.0, ignore_eos=True)  # not done within any delay below
 
-    async def collect(prompt: str) -> list[int]:
-        return [t async for s in gg.generate(GenerationRequest(prompt, params)) for t in s.token_ids]
+    async def collect(prompt: str, p: SamplingParams = params) -> list[int]:
+        return [t async for s in gg.generate(GenerationRequest(prompt, p)) for t in s.token_ids]
 
     async def scenario() -> tuple[list[int], list[int]]:
         want = await collect(PROMPTS[1])
-        for delay in (0.0, 0.001, 0.005):
-            task = asyncio.create_task(collect(PROMPTS[1]))
+        for delay in (0.0, 0.001, 0.005, 0.02):
+            task = asyncio.create_task(collect(PROMPTS[1], long))
             await asyncio.sleep(delay)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):

@@ -314,6 +314,8 @@ class LlamaServerBackend(RemoteBackend):
 
     async def _send(self, path: str, body: dict[str, Any]) -> httpx.Response:
         """POST to the child; resent once on a connection it had closed or while it restarts."""
+        import asyncio
+
         from luban.serve.errors import APIError
 
         for attempt in range(4):
@@ -327,9 +329,10 @@ class LlamaServerBackend(RemoteBackend):
                     raise APIError(503, f"the llama-server engine of '{self.model_id}' is unreachable "
                                    f"({err.__class__.__name__}); retry shortly", type="server_error",
                                    headers={"Retry-After": "2"}) from err
-                proc = self._proc
-                if proc is not None and proc.poll() is not None:
-                    self._ready.clear()  # it died: wait for the supervisor's restart rather than retry blindly
+                if isinstance(err, httpx.ConnectError):
+                    # nothing listens: the child has just died (its supervisor, blocked in wait(), is about to
+                    # clear `_ready` and restart it) or is not up yet; a moment later the loop waits for it
+                    await asyncio.sleep(0.25 * (attempt + 1))
         raise AssertionError("unreachable")
 
     def passes_through(self) -> bool:
