@@ -214,10 +214,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--linger", type=float, default=0.005)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="audit writer: %(message)s")
-    policy = os.environ.get("LUBAN_AUDIT_PIPE_SCHED", "batch")
-    if policy == "batch":  # see the module's notes: never preempt the gateway on waking up
-        with contextlib.suppress(AttributeError, OSError):
-            os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
     out = sys.stdout.buffer
     lock = threading.Lock()
     state = {"done": 0, "told": 0, "open": True}
