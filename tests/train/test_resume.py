@@ -53,3 +53,22 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(ws, base, chat_data
 def test_resume_without_a_checkpoint_says_so(ws, base, chat_data):
     with pytest.raises(UsageError, match="--resume: no checkpoint in .*train-sft-never"):
         sft(SFTConfig.model_validate(CONFIG), ws, {"model": base, "data": chat_data}, "never", resume=True)
+
+
+def test_a_checkpoint_cut_short_by_a_stop_is_not_resumed_from(tmp_path):
+    """A stop while transformers saved checkpoint-4 left its weights without trainer_state.json (it is written
+    last); resuming from it failed with FileNotFoundError. The newest complete checkpoint is taken instead."""
+    from luban.train.run import last_checkpoint, prepare_run
+
+    for step, state in ((2, '{"global_step": 2}'), (4, None), (6, '{"global_st'), (10, '{"global_step": 10}')):
+        ckpt = tmp_path / f"checkpoint-{step}"
+        ckpt.mkdir()
+        (ckpt / "adapter_model.safetensors").write_bytes(b"w")
+        if state is not None:
+            (ckpt / "trainer_state.json").write_text(state)
+    (tmp_path / "checkpoint-10" / "trainer_state.json").unlink()  # the newest, mid-save
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps({"step": s, "loss": 1.0}) + "\n" for s in range(1, 6)))
+    assert last_checkpoint(tmp_path) == tmp_path / "checkpoint-2"
+    assert prepare_run(tmp_path, resume=True) == tmp_path / "checkpoint-2"
+    assert [json.loads(x)["step"] for x in (tmp_path / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+    assert last_checkpoint(tmp_path / "nothing-here") is None

@@ -141,8 +141,9 @@ class RunStore:
         return self.ws.root / "runs" / f"train-{rec['recipe']}-{rec['name']}"
 
     def checkpoints(self, rec: dict[str, Any]) -> list[str]:
-        """The run's checkpoint folders, oldest first (what --resume continues from)."""
-        found = [p for p in self.train_dir(rec).glob("checkpoint-*") if p.is_dir()]
+        """The run's complete checkpoint folders, oldest first (what --resume continues from); one a stop cut short
+        while saving has no trainer_state.json yet (transformers writes it last) and is not offered."""
+        found = [p for p in self.train_dir(rec).glob("checkpoint-*") if (p / "trainer_state.json").is_file()]
         return [p.name for p in sorted(found, key=lambda p: int(p.name.rsplit("-", 1)[-1]) if
                                        p.name.rsplit("-", 1)[-1].isdigit() else -1)]
 

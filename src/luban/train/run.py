@@ -36,10 +36,25 @@ def run_folder(ws: Workspace, stage: str, name: str | None, config: dict[str, An
 
 
 def last_checkpoint(run_dir: Path) -> Path | None:
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest complete `checkpoint-N` folder. transformers writes `trainer_state.json` after the weights,
+    optimizer, scheduler and RNG states, so a run stopped while saving leaves a folder without it (or with it
+    cut short): that one is skipped, not resumed from (its own `get_last_checkpoint` takes the highest number)."""
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-    found = get_last_checkpoint(str(run_dir)) if run_dir.is_dir() else None
-    return Path(found) if found else None
+    if not run_dir.is_dir():
+        return None
+    found = []
+    for p in run_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        step = p.name.rsplit("-", 1)[1]
+        if p.is_dir() and step.isdigit():
+            found.append((int(step), p))
+    for _, ckpt in sorted(found, reverse=True):
+        try:
+            json.loads((ckpt / "trainer_state.json").read_text(encoding="utf-8"))["global_step"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        return ckpt
+    return None
 
 
 def prepare_run(run_dir: Path, resume: bool) -> Path | None:
