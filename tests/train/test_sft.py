@@ -51,6 +51,10 @@ def test_a_run_that_fails_keeps_its_checkpoints_for_resume(ws, base, chat_data, 
     monkeypatch.undo()
     art = sft(_cfg(lora={"r": 4}), ws, {"model": base, "data": chat_data}, name="failed", resume=True)
     assert art.manifest.stats["resumed_from_step"] == 3 and not list(run.glob("checkpoint-*"))
+    # training had ended at its last step: the resume writes the model, it does not train a step past max_steps
+    assert art.manifest.stats["steps"] == 3
+    steps = [json.loads(x)["step"] for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert max(steps) == 3, steps
 
 
 def test_full_sft_without_packing_gives_full_weights(ws, base, chat_data):

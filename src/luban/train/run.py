@@ -12,7 +12,9 @@ Design choices:
   alone writes the artifact; nothing here ends the process;
 - resuming restores model, optimizer, scheduler, RNG states and the data position from the last checkpoint
   (transformers' own resume, seeded sampler), and drops metric rows logged after that checkpoint, so the
-  metrics file reads as one uninterrupted run.
+  metrics file reads as one uninterrupted run. A checkpoint already at `max_steps` (training had ended, the
+  artifact had not been written) is resumed without training: transformers' loop would run one step past
+  `max_steps` before it checks (it tests the limit after each step, not before the first).
 """
 
 from __future__ import annotations
@@ -98,8 +100,13 @@ def fit(trainer: Any, tracking: TrackingCallback, checkpoint: Path | None) -> di
     check_gatherable(trainer)
     trainer.remove_callback(PrinterCallback)  # stages never print; TrackingCallback reports progress
     trainer.add_callback(tracking)
+    if checkpoint is not None:
+        trainer.add_callback(_nothing_left_callback())
+    out: Any = None
     try:
         out = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    except _Finished:  # the checkpoint's weights (loaded before the first step) are the trained model
+        pass
     finally:
         tracking.close()
     stage_weights(trainer)  # every rank takes part in gathering sharded weights; the main process writes them
@@ -107,10 +114,27 @@ def fit(trainer: Any, tracking: TrackingCallback, checkpoint: Path | None) -> di
         return None
     state = trainer.state
     losses = [r["loss"] for r in state.log_history if "loss" in r]
+    train_loss = out.training_loss if out is not None else (sum(losses) / len(losses) if losses else float("nan"))
     return {"steps": state.global_step, "epochs": round(state.epoch or 0.0, 3),
-            "train_loss": round(float(out.training_loss), 5), "final_loss": losses[-1] if losses else None,
-            "tokens": int(state.num_input_tokens_seen), "train_seconds": round(out.metrics.get("train_runtime", 0), 2),
+            "train_loss": round(float(train_loss), 5), "final_loss": losses[-1] if losses else None,
+            "tokens": int(state.num_input_tokens_seen),
+            "train_seconds": round(out.metrics.get("train_runtime", 0) if out is not None else 0.0, 2),
             "resumed_from_step": _step_of(checkpoint)}
+
+
+class _Finished(Exception):
+    """Raised before a step when a resumed run has already done `max_steps`."""
+
+
+def _nothing_left_callback() -> Any:
+    from transformers import TrainerCallback
+
+    class NothingLeft(TrainerCallback):  # type: ignore[misc]
+        def on_step_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            if 0 < state.max_steps <= state.global_step:
+                raise _Finished
+
+    return NothingLeft()
 
 
 def _is_main_rank() -> bool:
