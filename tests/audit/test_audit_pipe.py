@@ -18,6 +18,7 @@ import pytest
 from luban.audit import open_store
 from luban.audit.pipe import PipeWriter
 from luban.audit.query import Filter, find
+from luban.audit.record import canonical_bytes
 from luban.audit.signing import Signer
 from luban.audit.verify import verify_chain
 from luban.core.errors import ConfigError
@@ -56,6 +57,30 @@ def test_records_sent_as_bytes_become_a_verified_chain_and_acks_resolve(tmp_path
     rows = stored(tmp_path)
     assert [r["request_id"] for r in rows] == [f"r{i}" for i in range(501)]
     assert verified(tmp_path, "gw-test")
+
+
+def test_each_kind_of_line_is_kept_canonical_and_chained(tmp_path: Path) -> None:
+    w = PipeWriter.start(tmp_path, None, "gw-lines", linger=0.002)
+    ready = canonical_bytes({"ts": 1.5, "kind": "call", "request_id": "canon", "model": "m", "n": [1, 2]})
+    w.send(ready)  # already canonical: stored byte for byte
+    w.send(b'{"request_id": "bare", "model": "m"}')  # no ts or kind: completed, then encoded canonically
+    w.send(b"{not json")  # kept as an error record, never dropped
+    fut = w.send(orjson.dumps({"kind": "call", "ts": 2.5, "request_id": "unsorted"}), want_ack=True)
+    w.flush()
+    assert fut is not None and fut.result(timeout=20) == 4
+    w.close()
+    store = open_store(tmp_path)
+    try:
+        rows = list(store.rows("gw-lines"))
+    finally:
+        store.close()
+    assert rows[0].body == ready.decode() and rows[0].ts == 1.5 and rows[0].model == "m"
+    second = orjson.loads(rows[1].body)
+    assert second["request_id"] == "bare" and second["kind"] == "event" and rows[1].ts == second["ts"]
+    assert rows[1].body == canonical_bytes(second).decode()
+    assert orjson.loads(rows[2].body)["error"] == "an audit record arrived unreadable"
+    assert orjson.loads(rows[3].body)["request_id"] == "unsorted"
+    assert verified(tmp_path, "gw-lines")
 
 
 def test_a_writer_killed_midway_is_replaced_and_nothing_is_lost(tmp_path: Path) -> None:

@@ -167,3 +167,15 @@ def test_a_batch_appended_at_once_is_the_same_chain_as_one_by_one(tmp_path: Path
     heads = [open_store(p).head(CHAIN) for p in (one, many)]
     assert heads[0] == heads[1] and heads[0] is not None and heads[0][0] == 7  # the same records, the same hashes
     assert verify_chain(open_store(many), CHAIN, signer.public_key, many).ok
+
+
+def test_a_log_without_a_thread_commits_on_the_callers_and_signs_at_close(tmp_path):
+    store = open_store(tmp_path)
+    log = AuditLog(store, tmp_path, CHAIN, background=False)
+    assert log.commit([call(1), call(2)]) == 2
+    assert log.commit([call(3)], [canonical(call(3))]) == 3
+    log.close()  # signs the head: a truncated tail would be caught
+    assert verify_chain(store, CHAIN, Signer(tmp_path).public_key, tmp_path).ok
+    assert [r.seq for r in store.rows(CHAIN)] == [1, 2, 3]
+    with AuditLog(store, tmp_path, CHAIN) as threaded, pytest.raises(RuntimeError, match="background=False"):
+        threaded.commit([call(4)])

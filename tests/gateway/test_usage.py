@@ -59,6 +59,14 @@ def _check_store(url: str) -> None:
     recent = store.recent(limit=2)
     assert len(recent) == 2 and recent[0]["request_id"] == "r2"  # newest first
     assert store.recent(key="k2")[0]["prompt"] == "support@2"
+    long = UsageRecord.of(_ctx(4, status=502, ts=day2))._replace(error="x" * 400, request_id="r" * 80, ttft_ms=3.5)
+    store.write([long])
+    row = store.recent(limit=1)[0]  # every column lands in its own place, long texts cut to the column's size
+    assert row == {**row, "day": "2025-11-25", "key_id": "k1", "app": "crm", "route": "chat.completions",
+                   "model": "chat", "upstream": "local", "upstream_model": "qwen", "status": 502, "stream": False,
+                   "cache_hit": False, "prompt_tokens": 10, "completion_tokens": 5, "ttft_ms": 3.5,
+                   "request_id": "r" * 64, "error": "x" * 300}
+    assert row["cost"] == pytest.approx(0.001) and row["latency_ms"] == pytest.approx(12.0)
     with pytest.raises(UsageError, match="cannot group usage by 'team'"):
         store.summary(by=["team"])
     with pytest.raises(UsageError, match="not a date"):

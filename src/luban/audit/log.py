@@ -6,6 +6,8 @@ Design choices:
   gateway does not wait, so a request never pays for the database.
 - One writer thread per log owns the chain head: it assigns seq, computes the hashes and commits a batch
   of up to `batch` records in one transaction, as soon as the queue has any (no fixed delay to wait out).
+- `background=False` has no thread: the owner calls `commit` (synchronous, one transaction) and
+  `checkpoint_if_due`. The audit writer process (pipe.py) works that way: it is a thread of its own.
 - Every `checkpoint_every` seconds (and at close) the head is signed; see signing.py.
 - A failed commit is retried with backoff and the records stay queued: nothing is dropped, and the
   futures fail only when the log is closed before the store comes back.
@@ -24,7 +26,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from luban.audit.record import GENESIS, canonical, chain_hash, columns
+from luban.audit.record import GENESIS, make_row
 from luban.audit.signing import Signer
 from luban.audit.store import AuditStore
 
@@ -41,7 +43,8 @@ class AuditLog:
     """Appends records to the chain `chain` of `store`. Use as a context manager or call `close()`."""
 
     def __init__(self, store: AuditStore, folder: Path, chain: str, batch: int = 2000,
-                 checkpoint_every: float = 60.0, signer: Signer | None = None, linger: float = 0.005) -> None:
+                 checkpoint_every: float = 60.0, signer: Signer | None = None, linger: float = 0.005,
+                 background: bool = True) -> None:
         self.store = store
         self.linger = linger
         self.chain = chain
@@ -54,8 +57,10 @@ class AuditLog:
         self._last_checkpoint = time.monotonic()
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.failures = 0
-        self._thread = threading.Thread(target=self._run, name=f"audit-{chain}", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(target=self._run, name=f"audit-{chain}", daemon=True)
+            self._thread.start()
 
     def append(self, record: dict[str, Any]) -> Future[int]:
         """Queue `record` (a flat JSON-able dict with at least `ts` and `kind`); the future gives its seq."""
@@ -83,7 +88,30 @@ class AuditLog:
         self._queue.put((None, fut))
         fut.result()
 
+    def commit(self, records: list[dict[str, Any]], bodies: list[str | None] | None = None) -> int:
+        """Without a writer thread (`background=False`): chain and store `records` now, in one transaction,
+        retrying while the store is down; the last one's seq. `bodies[i]`, when given, is record i's
+        canonical text, stored and hashed as it is (a writer process receives records that way)."""
+        if self._thread is not None:
+            raise RuntimeError("commit() is for an AuditLog made with background=False; use append()")
+        seq, prev = self._seq, self._prev
+        rows = []
+        for i, record in enumerate(records):
+            seq += 1
+            rows.append(make_row(self.chain, seq, prev, record, bodies[i] if bodies is not None else None))
+            prev = rows[-1][-1]
+        self._store(rows, final=False)
+        self._seq, self._prev = seq, prev
+        return seq
+
+    def checkpoint_if_due(self) -> None:
+        if time.monotonic() - self._last_checkpoint >= self.checkpoint_every:
+            self._checkpoint()
+
     def close(self) -> None:
+        if self._thread is None:
+            self._checkpoint()
+            return
         if not self._thread.is_alive():
             return
         self._queue.put(_STOP)
@@ -132,31 +160,36 @@ class AuditLog:
                 record.setdefault("ts", time.time())
                 record.setdefault("kind", "event")
                 seq += 1
-                body = canonical(record)
-                digest = chain_hash(prev, body)
-                rows.append({"chain": self.chain, "seq": seq, "body": body, "prev": prev, "hash": digest,
-                             **columns(record)})
-                prev = digest
+                rows.append(make_row(self.chain, seq, prev, record))
+                prev = rows[-1][-1]
             done.append((fut, seq))
-        delay = 0.05
-        while rows:
-            try:
-                self.store.append(rows)
-                break
-            except Exception as err:  # noqa: BLE001 - the store may be down; keep the records and retry
-                self.failures += 1
-                log.warning("audit store write failed (%s); retrying in %.2f s", err.__class__.__name__, delay)
-                if final and self.failures > 50:
-                    for fut, _ in done:
-                        if fut is not None:
-                            fut.set_exception(err)
-                    return
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        err = self._store(rows, final)
+        if err is not None:
+            for fut, _ in done:
+                if fut is not None:
+                    fut.set_exception(err)
+            return
         self._seq, self._prev = seq, prev
         for fut, s in done:
             if fut is not None:
                 fut.set_result(s)
+
+    def _store(self, rows: list[tuple[Any, ...]], final: bool) -> Exception | None:
+        """Insert `rows` in one transaction, retrying with backoff while the store is down; the error when
+        it gave up (only when closing, after 50 failures)."""
+        delay = 0.05
+        while rows:
+            try:
+                self.store.append(rows)
+                return None
+            except Exception as err:  # noqa: BLE001 - the store may be down; keep the records and retry
+                self.failures += 1
+                log.warning("audit store write failed (%s); retrying in %.2f s", err.__class__.__name__, delay)
+                if final and self.failures > 50:
+                    return err
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        return None
 
     def _checkpoint(self) -> None:
         self._last_checkpoint = time.monotonic()

@@ -2,7 +2,7 @@
 hashes and commits them, and reports back how many are committed.
 
     writer = PipeWriter.start(folder, url, chain)      # spawns `python -m luban.audit.pipe`
-    writer.send(orjson.dumps(record))                  # a buffer append; the bytes leave at the next flush()
+    writer.send(canonical_bytes(record))               # a buffer append; the bytes leave at the next flush()
     fut = writer.send(line, want_ack=True)             # a Future resolved once the record is committed
     writer.flush()                                     # one write(2) for everything sent since the last one
     writer.close()                                     # the child commits the rest, signs its head, exits
@@ -13,6 +13,11 @@ Design choices:
   small dict, one orjson.dumps and a share of one write(2) per flush; everything else runs on another core.
 - Lines of JSON (orjson never writes a raw newline) one way, committed counts the other way ("<n>\\n" after
   each commit): the parent resolves the futures of the first n records and drops them from its resend list.
+  A line that already is the record's canonical text (`record.canonical_bytes`) is stored and hashed as it
+  came, not encoded again.
+- The child has one thread: it blocks on the pipe, gathers what arrives within `linger` (one transaction and
+  one fsync for all of it), commits, acknowledges, and signs the head when due. A writer thread and a queue
+  between them cost a third of its CPU (37.7 against 23 us a record at 3,000 records/s).
 - Nothing acknowledged is lost, nothing sent is lost while the parent lives: if the child dies, a new one
   continues the chain from the store's head and the parent sends again what was not acknowledged (a batch
   committed just before the crash, whose acknowledgement was lost, is then written twice, with the same
@@ -29,12 +34,12 @@ import contextlib
 import fcntl
 import logging
 import os
+import select
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -46,6 +51,7 @@ log = logging.getLogger("luban.audit")
 ENV_URL = "LUBAN_AUDIT_PIPE_URL"
 READY = b"ready\n"
 PIPE_SIZE = 1 << 20  # ask the kernel for a 1 MiB pipe (Linux), so a slow commit never blocks the parent
+BATCH_BYTES = 4 << 20  # at most this much JSON per transaction
 
 
 class PipeWriter:
@@ -204,7 +210,7 @@ class PipeWriter:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The child: read records from stdin, append them, report committed counts on stdout."""
+    """The child: read records from stdin, commit them in batches, report committed counts on stdout."""
     from luban.audit import AuditLog, open_store
 
     ap = argparse.ArgumentParser(prog="python -m luban.audit.pipe", description=__doc__.split("\n")[0])
@@ -215,41 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="audit writer: %(message)s")
     out = sys.stdout.buffer
-    lock = threading.Lock()
-    state = {"done": 0, "told": 0, "open": True}
-    wake = threading.Event()
-
-    def committed(n: int) -> Callable[[Future[int]], None]:
-        def done(fut: Future[int]) -> None:
-            if fut.exception() is None:
-                with lock:  # futures resolve in order, in the log's thread
-                    state["done"] += n
-                wake.set()
-        return done
-
-    def tell() -> None:  # one acknowledgement per wake-up, not one per record: the parent's thread wakes rarely
-        while True:
-            wake.wait()
-            wake.clear()
-            with lock:
-                n, still_open = state["done"], state["open"]
-            if n != state["told"]:
-                try:
-                    out.write(b"%d\n" % n)
-                    out.flush()
-                except (BrokenPipeError, ValueError):
-                    return
-                state["told"] = n
-            if not still_open:
-                return
-            time.sleep(args.linger)
-
-    teller = threading.Thread(target=tell, name="audit-pipe-tell", daemon=True)
-    teller.start()
     try:
         store = open_store(Path(args.folder), os.environ.get(ENV_URL) or None)
         audit = AuditLog(store, Path(args.folder), args.chain, checkpoint_every=args.checkpoint_every,
-                         linger=args.linger)
+                         background=False)
     except Exception as err:  # noqa: BLE001 - the parent shows this one line and refuses to start
         first = (str(err).splitlines() or [type(err).__name__])[0]
         out.write(f"error: {first[:500]}\n".encode())
@@ -258,37 +233,73 @@ def main(argv: list[str] | None = None) -> int:
     out.write(READY)
     out.flush()
     fd = sys.stdin.fileno()
-    rest = b""
+    rest, committed, listening = b"", 0, True
     try:
-        # whatever the pipe holds at once, in one read: the records of one of the parent's flushes go to the
-        # log as one batch with one future, not one future (and one lock round) per record
-        while chunk := os.read(fd, 1 << 20):
-            lines = (rest + chunk).split(b"\n")
+        while True:
+            # block for the first bytes, then gather what else arrives within `linger`: one transaction
+            # (and one fsync) for all of it
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            data, eof = _gather(fd, rest + chunk, args.linger)
+            lines = data.split(b"\n")
             rest = lines.pop()
             if lines:
-                batch = [_parse(line) for line in lines]
-                audit.append_many(batch).add_done_callback(committed(len(batch)))
+                records, bodies = zip(*map(_parse, lines))
+                audit.commit(list(records), list(bodies))
+                committed += len(lines)
+                listening = listening and _tell(out, committed)
+            audit.checkpoint_if_due()
+            if eof:
+                break
         if rest:  # a last line without its newline (the parent died mid-write): kept, as unreadable if cut
-            audit.append(_parse(rest)).add_done_callback(committed(1))
+            record, body = _parse(rest)
+            audit.commit([record], [body])
+            if listening:
+                _tell(out, committed + 1)
     finally:
         audit.close()
         store.close()
-        with lock:
-            state["open"] = False
-        wake.set()
-        teller.join(5)
     return 0
 
 
-def _parse(line: bytes) -> dict[str, Any]:
+def _gather(fd: int, data: bytes, linger: float) -> tuple[bytes, bool]:
+    """`data` and whatever the pipe brings within `linger` seconds (up to BATCH_BYTES); whether it ended."""
+    deadline = time.monotonic() + linger
+    while len(data) < BATCH_BYTES:
+        wait = deadline - time.monotonic()
+        if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+            return data, False
+        more = os.read(fd, 1 << 20)
+        if not more:
+            return data, True
+        data += more
+    return data, False
+
+
+def _tell(out: Any, committed: int) -> bool:
+    try:
+        out.write(b"%d\n" % committed)
+        out.flush()
+        return True
+    except (BrokenPipeError, ValueError):
+        return False  # the parent is gone: what the pipe still holds is committed all the same
+
+
+def _parse(line: bytes) -> tuple[dict[str, Any], str | None]:
+    """(the record, its canonical text when the line already is that text, else None)."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError:
         record = None
     if type(record) is not dict:
         return {"ts": time.time(), "kind": "event", "action": "error",
-                "error": "an audit record arrived unreadable", "bytes": len(line)}
-    return record
+                "error": "an audit record arrived unreadable", "bytes": len(line)}, None
+    if "ts" not in record or "kind" not in record:
+        record.setdefault("ts", time.time())
+        record.setdefault("kind", "event")
+        return record, None
+    return record, line.decode()
 
 
 if __name__ == "__main__":

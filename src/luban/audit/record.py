@@ -31,8 +31,27 @@ def canonical(record: dict[str, Any]) -> str:
     return orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
 
 
+def canonical_bytes(record: dict[str, Any]) -> bytes:
+    """`canonical(record)` as UTF-8 bytes: what a writer process is handed, stored as it comes."""
+    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+
+
 def chain_hash(prev: str, body: str) -> str:
     return hashlib.sha256(f"{prev}\n{body}".encode()).hexdigest()
+
+
+ROW = ("chain", "seq", *INDEXED, "body", "prev", "hash")  # a stored row's values, in this order
+
+
+def make_row(chain: str, seq: int, prev: str, record: dict[str, Any], body: str | None = None) -> tuple[Any, ...]:
+    """The stored row of `record` (values in `ROW` order; its hash last) as number `seq` of `chain`, linked to
+    the hash `prev`. `body` is the record's canonical text when the caller already has it (a writer process
+    receives it ready-made). A tuple, not a dict: the driver takes it as it is."""
+    if body is None:
+        body = canonical(record)
+    get = record.get
+    return (chain, seq, get("ts"), get("kind"), get("key_id"), get("model"), get("purpose"), get("action"), body,
+            prev, chain_hash(prev, body))
 
 
 def columns(record: dict[str, Any]) -> dict[str, Any]:

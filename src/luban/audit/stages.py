@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from luban.audit.record import GENESIS, canonical, chain_hash, columns
+from luban.audit.record import GENESIS, make_row
 from luban.audit.signing import Signer
 from luban.audit.store import AuditStore
 from luban.core.artifact import Artifact
@@ -36,10 +36,9 @@ def append_now(store: AuditStore, signer: Signer, folder: Path, chain: str, reco
         fcntl.flock(lock, fcntl.LOCK_EX)
         head = store.head(chain)
         seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
-        body = canonical(record)
-        digest = chain_hash(prev, body)
-        store.append([{"chain": chain, "seq": seq, "body": body, "prev": prev, "hash": digest, **columns(record)}])
-        store.add_checkpoint(signer.sign(chain, seq, "head", digest, time.time()))
+        row = make_row(chain, seq, prev, record)
+        store.append([row])
+        store.add_checkpoint(signer.sign(chain, seq, "head", row[-1], time.time()))
     return seq
 
 

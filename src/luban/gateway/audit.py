@@ -40,7 +40,7 @@ import orjson
 
 from luban.audit import AuditLog, default_chain, open_store
 from luban.audit.pipe import PipeWriter
-from luban.audit.record import action_of
+from luban.audit.record import action_of, canonical_bytes
 from luban.core.errors import ConfigError
 from luban.gateway.hooks import BaseHook, CallContext, HookEnv
 from luban.guard.detectors import load, redact, scan
@@ -102,7 +102,7 @@ class AuditHook(BaseHook):
     async def post_call(self, ctx: CallContext) -> None:
         pipe = self.pipe
         if pipe is not None:
-            fut = pipe.send(orjson.dumps(self.record(ctx)), want_ack=self.durable)
+            fut = pipe.send(canonical_bytes(self.record(ctx)), want_ack=self.durable)  # stored as it is
             if fut is not None:
                 pipe.flush()
                 await asyncio.wrap_future(fut)
