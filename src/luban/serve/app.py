@@ -3,6 +3,7 @@
 Design choices:
 - Models load in a background thread after the socket is open; /health answers 503 until every
   model is loaded and 200 after, so a supervisor (or the demo) can poll it.
+- While the app runs, freed heap memory goes back to the OS every minute (luban.serve.memtrim).
 - Handlers stay thin: chat.py, completions.py and embeddings.py build the answers; errors.py turns
   every failure into OpenAI's error object; `QueueFull` becomes 429 with Retry-After.
 - A non-streaming request whose client goes away is cancelled (its sequences leave the batch);
@@ -30,6 +31,7 @@ from luban.serve.bodylimit import BodyLimit
 from luban.serve.errors import APIError, error_body
 from luban.serve.inflight import DRAINING_MESSAGE, Inflight, InflightSet
 from luban.serve.limits import Limits
+from luban.serve.memtrim import HeapTrimmer
 from luban.serve.metrics import Metrics
 from luban.serve.pool import ModelPool
 from luban.serve.protocol import ChatCompletionRequest, CompletionRequest, EmbeddingRequest
@@ -59,8 +61,13 @@ def create_app(pool: ModelPool, limits: Limits | None = None,
                     on_load_error(state["load_error"])
 
         task = asyncio.create_task(load())
+        trimmer = HeapTrimmer.from_env()
+        if trimmer is not None:
+            trimmer.start()
         yield
         task.cancel()
+        if trimmer is not None:
+            trimmer.stop()
         await pool.aclose()
 
     app = FastAPI(title="Luban serving (OpenAI-compatible)", version="1", lifespan=lifespan)
