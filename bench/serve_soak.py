@@ -33,6 +33,7 @@ import json
 import math
 import os
 import random
+import shlex
 import signal
 import statistics
 import subprocess
@@ -242,7 +243,7 @@ def _progress(run: Run, t0: float, seconds: float, sampler: RssSampler | None) -
 
 def start_system(system: str, model_dir: Path, port: int, log: Path, args: argparse.Namespace) -> subprocess.Popen[bytes]:
     if system == "luban":
-        cmd = [args.luban_cmd, "serve", str(model_dir), "--name", "soak", "--port", str(port),
+        cmd = [*shlex.split(args.luban_cmd), "serve", str(model_dir), "--name", "soak", "--port", str(port),
                "--log-level", "warning", *args.luban_args.split()]
     else:
         cmd = [str(VENV_BIN / "transformers"), "serve", str(model_dir), "--continuous-batching", "--device", "cpu",
@@ -295,7 +296,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--systems", default="luban", help="without --url: servers to start, any of luban,transformers")
     ap.add_argument("--model-dir", type=Path, default=None, help="without --url: the model (default: tiny test model)")
     ap.add_argument("--luban-args", default="", help="extra `luban serve` flags, e.g. '--max-queue 64'")
-    ap.add_argument("--luban-cmd", default=str(VENV_BIN / "luban"), help="the luban executable (compare two builds)")
+    ap.add_argument("--luban-cmd", default=str(VENV_BIN / "luban"), help="the luban command (compare two builds; or '.venv/bin/python bench/serve_memtrace.py')")
     ap.add_argument("--threads", type=int, default=None, help="OMP_NUM_THREADS for started servers")
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--minutes", type=float, default=30.0)
