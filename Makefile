@@ -10,7 +10,11 @@ PYTEST_ARGS ?=
 # wheel), and its sdist carries llama.cpp's convert_hf_to_gguf.py, which the GGUF export runs.
 LLAMA_CPP_VERSION := 0.3.36
 LLAMA_SRC := .cache/llama_cpp_python-$(LLAMA_CPP_VERSION)
-GGUF_STAMP := $(VENV)/.luban-gguf-$(LLAMA_CPP_VERSION)
+GGUF_STAMP := $(VENV)/.luban-gguf-$(LLAMA_CPP_VERSION)-noamx
+# llama.cpp compiles for this CPU (-march=native) but without Intel AMX: some virtual machines advertise AMX and
+# then fault on its first tile instruction (SIGILL in every q8_0 / q4_K matmul). `make gguf LLAMA_CPU_FLAGS=`
+# keeps AMX on a machine where it works. --no-cache-dir: pip's wheel cache ignores these flags.
+LLAMA_CPU_FLAGS ?= -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 export LLAMA_CPP_DIR ?= $(if $(wildcard $(LLAMA_SRC)/vendor/llama.cpp/convert_hf_to_gguf.py),$(CURDIR)/$(LLAMA_SRC)/vendor/llama.cpp,)
 
 .PHONY: demo test lint bench clean install labelstudio gguf
@@ -33,7 +37,10 @@ $(GGUF_STAMP): $(STAMP)
 	  $(BIN)/python -m pip download -q --no-deps --no-binary :all: -d .cache llama-cpp-python==$(LLAMA_CPP_VERSION) && \
 	  tar -xzf .cache/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz -C .cache; }
 	CMAKE_ARGS="-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF" \
-	  CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install -q -c constraints.txt -e '.[gguf]'
+	  CFLAGS="$(LLAMA_CPU_FLAGS)" CXXFLAGS="$(LLAMA_CPU_FLAGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+	  $(BIN)/python -m pip install -q --no-cache-dir --force-reinstall --no-deps -c constraints.txt \
+	  .cache/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[gguf]'
 	@touch $@
 
 # llama.cpp's own C++ server (the `llama-server` serving backend), from the same vendored sources and linked against
