@@ -6,8 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.luban-installed
 PYTEST_ARGS ?=
 
-# GGUF: llama-cpp-python compiles llama.cpp when installed (about 10 minutes on 2 cores, once: pip caches the
-# wheel), and its sdist carries llama.cpp's convert_hf_to_gguf.py, which the GGUF export runs.
+# GGUF: llama-cpp-python compiles llama.cpp when installed (about 10 minutes on 2 cores, at every fresh .venv:
+# see LLAMA_CPU_FLAGS), and its sdist carries llama.cpp's convert_hf_to_gguf.py, which the GGUF export runs.
 LLAMA_CPP_VERSION := 0.3.36
 LLAMA_SRC := .cache/llama_cpp_python-$(LLAMA_CPP_VERSION)
 GGUF_STAMP := $(VENV)/.luban-gguf-$(LLAMA_CPP_VERSION)-noamx
