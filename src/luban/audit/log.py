@@ -94,15 +94,20 @@ class AuditLog:
         canonical text, stored and hashed as it is (a writer process receives records that way)."""
         if self._thread is not None:
             raise RuntimeError("commit() is for an AuditLog made with background=False; use append()")
-        seq, prev = self._seq, self._prev
-        rows = []
+        rows: list[tuple[Any, ...]] = []
+        seq, prev = self._link(rows, self._seq, self._prev, records, bodies)
+        self._store(rows, final=False)
+        self._seq, self._prev = seq, prev
+        return seq
+
+    def _link(self, rows: list[tuple[Any, ...]], seq: int, prev: str, records: list[dict[str, Any]],
+              bodies: list[str | None] | None = None) -> tuple[int, str]:
+        """Append the rows of `records`, chained after (`seq`, `prev`), to `rows`; the new (seq, prev)."""
         for i, record in enumerate(records):
             seq += 1
             rows.append(make_row(self.chain, seq, prev, record, bodies[i] if bodies is not None else None))
             prev = rows[-1][-1]
-        self._store(rows, final=False)
-        self._seq, self._prev = seq, prev
-        return seq
+        return seq, prev
 
     def checkpoint_if_due(self) -> None:
         if time.monotonic() - self._last_checkpoint >= self.checkpoint_every:
@@ -143,25 +148,15 @@ class AuditLog:
                 self._checkpoint()
 
     def _commit(self, items: list[Any], final: bool) -> None:
-        rows, done = [], []
+        rows: list[tuple[Any, ...]] = []
+        done: list[tuple[Future[int] | None, int]] = []
         seq, prev = self._seq, self._prev
         for item, fut in items:
             if item is None:  # a flush marker
                 done.append((fut, 0))
                 continue
-            for record in item if type(item) is list else (item,):
-                if callable(record):
-                    try:
-                        record = record()
-                    except Exception:  # noqa: BLE001 - a record that cannot be built is logged, not lost silently
-                        log.exception("audit record could not be built; recording the failure instead")
-                        record = {"ts": time.time(), "kind": "event", "action": "error",
-                                  "error": "record build failed"}
-                record.setdefault("ts", time.time())
-                record.setdefault("kind", "event")
-                seq += 1
-                rows.append(make_row(self.chain, seq, prev, record))
-                prev = rows[-1][-1]
+            records = [_built(r) for r in (item if type(item) is list else (item,))]
+            seq, prev = self._link(rows, seq, prev, records)
             done.append((fut, seq))
         err = self._store(rows, final)
         if err is not None:
@@ -200,3 +195,16 @@ class AuditLog:
             self._signed_seq = self._seq
         except Exception as err:  # noqa: BLE001 - retried at the next interval
             log.warning("audit checkpoint failed (%s); will retry", err.__class__.__name__)
+
+
+def _built(record: dict[str, Any] | Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A queued record, built if it was queued as a function (`append_later`), with `ts` and `kind`."""
+    if callable(record):
+        try:
+            record = record()
+        except Exception:  # noqa: BLE001 - a record that cannot be built is logged, not lost silently
+            log.exception("audit record could not be built; recording the failure instead")
+            record = {"ts": time.time(), "kind": "event", "action": "error", "error": "record build failed"}
+    record.setdefault("ts", time.time())
+    record.setdefault("kind", "event")
+    return record

@@ -28,7 +28,7 @@ def canonical(record: dict[str, Any]) -> str:
 
     Verification re-hashes the stored text and never re-serialises, so the encoder only has to be
     deterministic; orjson is ten times faster than the json module here. NaN becomes null."""
-    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    return canonical_bytes(record).decode()
 
 
 def canonical_bytes(record: dict[str, Any]) -> bytes:
@@ -49,14 +49,7 @@ def make_row(chain: str, seq: int, prev: str, record: dict[str, Any], body: str 
     receives it ready-made). A tuple, not a dict: the driver takes it as it is."""
     if body is None:
         body = canonical(record)
-    get = record.get
-    return (chain, seq, get("ts"), get("kind"), get("key_id"), get("model"), get("purpose"), get("action"), body,
-            prev, chain_hash(prev, body))
-
-
-def columns(record: dict[str, Any]) -> dict[str, Any]:
-    """The indexed columns of `record` (None where the record has no such field)."""
-    return {name: record.get(name) for name in INDEXED}
+    return (chain, seq, *map(record.get, INDEXED), body, prev, chain_hash(prev, body))
 
 
 def action_of(verdicts: list[dict[str, Any]] | None, status: int | None) -> str:

@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from luban.core.bulkinsert import BulkInsert
 from luban.core.errors import UsageError
 from luban.gateway.hooks import BaseHook, CallContext, HookEnv
 from luban.gateway.providers import Catalog
@@ -115,9 +116,6 @@ class UsageRecord(NamedTuple):
     def day(self) -> str:
         return _day(int(self.ts // 86400))
 
-    def row(self) -> dict[str, Any]:
-        return dict(zip(ROW_COLUMNS, self.values()))
-
     def values(self) -> tuple[Any, ...]:
         """The per-call row's values, in `ROW_COLUMNS` order."""
         return (self.ts, self.day, self.request_id[:64], self.key_id, self.app, self.route, (self.model or "")[:200],
@@ -143,11 +141,7 @@ class UsageStore:
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_wal)
         metadata.create_all(self.engine)
-        compiled = requests_table.insert().values({c: sa.bindparam(c) for c in ROW_COLUMNS}).compile(
-            dialect=self.engine.dialect)
-        self._insert_sql = str(compiled)
-        self._positional = bool(compiled.positional)
-        assert not self._positional or tuple(compiled.positiontup or ()) == ROW_COLUMNS
+        self._insert = BulkInsert(self.engine, requests_table, ROW_COLUMNS)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -165,9 +159,8 @@ class UsageStore:
             t["cost"] += r.cost
             t["latency_ms"] += r.latency_ms
         with self.engine.begin() as conn:
-            if per_request and records:  # the driver's own executemany with the statement compiled once:
-                # SQLAlchemy's per-row parameter processing cost twice the insert itself
-                conn.exec_driver_sql(self._insert_sql, [r.values() if self._positional else r.row() for r in records])
+            if per_request:
+                self._insert.run(conn, [r.values() for r in records])
             for (day, key_id, model), t in totals.items():
                 self._add(conn, {"day": day, "key_id": key_id, "model": model, **t})
 
