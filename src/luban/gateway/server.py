@@ -74,12 +74,16 @@ def app_from_env() -> GatewayApp:
 
 
 def uvicorn_options() -> dict[str, Any]:
-    """uvloop and httptools when they are installed (about twice the requests/s of asyncio + h11)."""
+    """uvloop and httptools when they are installed (about twice the requests/s of asyncio + h11); with httptools,
+    each answer leaves in one socket write (`luban.gateway.wire`: a replica killed mid-answer cannot leave
+    nginx with headers and no body)."""
     opts: dict[str, Any] = {"loop": "asyncio", "http": "h11"}
     if importlib.util.find_spec("uvloop") is not None:
         opts["loop"] = "uvloop"
     if importlib.util.find_spec("httptools") is not None:
-        opts["http"] = "httptools"
+        from luban.gateway.wire import OneWriteHttpProtocol
+
+        opts["http"] = OneWriteHttpProtocol
     return opts
 
 
