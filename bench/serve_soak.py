@@ -8,7 +8,12 @@ as memory growth. Reported:
   event, stream without a finish_reason);
 - latency p50/p99 per window (`--window` seconds), and p99 of the first vs the last `--compare-minutes`;
 - the server's resident memory sampled over time (by pid, with its children), its change after warm-up
-  and its slope per 10,000 completed requests (least squares over samples taken after warm-up).
+  and its slope per 10,000 completed requests (least squares over samples taken after warm-up);
+- for Luban, the prefix cache's bytes (`luban_prefix_cache_bytes` on /metrics) sampled with it, and the slope
+  of the memory outside that cache: a bounded cache filling up is not a leak, and this tells them apart.
+  (With the request number after "request " and a 16-token chat header, ten consecutive prompts share
+  their first block once the number has six digits: from request 100,000 on the cache stores an entry
+  every ten requests, up to its capacity. `--luban-args "--prefix-cache off"` measures without it.)
 
 Against a running server (Luban, the gateway, vLLM, anything OpenAI-compatible):
 
@@ -41,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +73,7 @@ class Outcome:
 class Run:
     outcomes: list[Outcome] = field(default_factory=list)
     rss: list[tuple[float, int, float]] = field(default_factory=list)  # (t, completed requests, MB)
+    cache: list[tuple[float, int, float]] = field(default_factory=list)  # (t, completed, prefix cache MB)
 
     def completed(self) -> int:
         return sum(1 for o in self.outcomes if o.kind in ("ok", "aborted"))
@@ -142,11 +149,14 @@ async def load(url: str, model: str, api_key: str | None, clients: int, seconds:
 
 
 class RssSampler(threading.Thread):
-    """Resident memory of `pid` and its children every `every` seconds, with the completed-request count."""
+    """Resident memory of `pid` and its children every `every` seconds, with the completed-request count; with
+    `metrics_url`, the prefix cache's bytes from the server's /metrics at the same moments (when it has them)."""
 
-    def __init__(self, pid: int, run: Run, t0: float, every: float = 1.0) -> None:
+    def __init__(self, pid: int, run: Run, t0: float, every: float = 1.0, metrics_url: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(daemon=True)
         self.proc, self.run_, self.t0, self.every, self.running = psutil.Process(pid), run, t0, every, True
+        self.metrics_url, self.headers = metrics_url, headers or {}
 
     def sample(self) -> None:
         try:
@@ -154,7 +164,25 @@ class RssSampler(threading.Thread):
             mb = sum(p.memory_info().rss for p in procs) / 2**20
         except psutil.Error:
             return
-        self.run_.rss.append((time.monotonic() - self.t0, self.run_.completed(), mb))
+        t, done = time.monotonic() - self.t0, self.run_.completed()
+        self.run_.rss.append((t, done, mb))
+        cache = self.cache_mb()
+        if cache is not None:
+            self.run_.cache.append((t, done, cache))
+
+    def cache_mb(self) -> float | None:
+        if not self.metrics_url:
+            return None
+        try:
+            text = httpx.get(self.metrics_url, headers=self.headers, timeout=5).text
+        except httpx.HTTPError:
+            return None
+        values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                  if line.startswith("luban_prefix_cache_bytes")]
+        if not values:
+            self.metrics_url = None  # a server without a prefix cache gauge: stop asking
+            return None
+        return sum(values) / 2**20
 
     def run(self) -> None:
         while self.running:
@@ -169,7 +197,7 @@ def percentile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]
 
 
-def slope(points: list[tuple[float, float]]) -> float:
+def slope(points: Sequence[tuple[float, float]]) -> float:
     """Least-squares slope of y over x (0 with fewer than 2 distinct x)."""
     if len(points) < 2:
         return 0.0
@@ -197,6 +225,9 @@ def summarize(run: Run, seconds: float, warmup: float, window: float, compare: f
     last = [o.latency for o in ok if o.start >= seconds - compare]
     after = [(c, mb) for t, c, mb in run.rss if t >= warmup]
     base = after[0][1] if after else float("nan")
+    cache_at = {(t, c): mb for t, c, mb in run.cache}
+    outside = [(c, mb - cache_at[(t, c)]) for t, c, mb in run.rss if t >= warmup and (t, c) in cache_at]
+    cache = [mb for t, _, mb in run.cache if t >= warmup]
     return {
         "requests": len(run.outcomes), "completed": len(done), "aborted": sum(o.kind == "aborted" for o in done),
         "requests_per_s": len(done) / seconds, "errors": sum(errors.values()), "errors_by_kind": errors,
@@ -209,13 +240,18 @@ def summarize(run: Run, seconds: float, warmup: float, window: float, compare: f
         "rss_max_dev_pct": 100 * max((abs(mb - base) / base for _, mb in after), default=float("nan")),
         "rss_slope_mb_per_10k": 10_000 * slope(after), "requests_after_warmup": after[-1][0] - after[0][0]
         if after else 0, "rss_samples": [(round(t, 1), c, round(mb, 1)) for t, c, mb in run.rss],
+        "prefix_cache_mb": (cache[0], cache[-1]) if cache else None,
+        "rss_outside_cache_slope_mb_per_10k": 10_000 * slope(outside) if outside else None,
+        "cache_samples": [(round(t, 1), c, round(mb, 2)) for t, c, mb in run.cache],
     }
 
 
 def soak(url: str, model: str, pid: int | None, args: argparse.Namespace) -> dict[str, Any]:
     run, t0 = Run(), time.monotonic()
     seconds = args.minutes * 60
-    sampler = RssSampler(pid, run, t0, args.rss_every) if pid else None
+    metrics_url = url.rstrip("/").removesuffix("/v1") + "/metrics"
+    headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else None
+    sampler = RssSampler(pid, run, t0, args.rss_every, metrics_url, headers) if pid else None
     if sampler:
         sampler.start()
     progress = threading.Thread(target=_progress, args=(run, t0, seconds, sampler), daemon=True)
@@ -284,7 +320,15 @@ def fmt(name: str, r: dict[str, Any]) -> str:
             f"{r['p99_first_ms']:.0f} ms, last {r['p99_last_ms']:.0f} ms (x{r['p99_last_vs_first']:.2f})\n"
             f"{'':13s} RSS {r['rss_after_warmup_mb']:.1f} -> {r['rss_end_mb']:.1f} MB after warm-up (max dev "
             f"{r['rss_max_dev_pct']:.1f}%), slope {r['rss_slope_mb_per_10k']:+.2f} MB per 10k requests over "
-            f"{r['requests_after_warmup']} requests")
+            f"{r['requests_after_warmup']} requests" + _cache_line(r))
+
+
+def _cache_line(r: dict[str, Any]) -> str:
+    if not r.get("prefix_cache_mb"):
+        return ""
+    first, last = r["prefix_cache_mb"]
+    return (f"\n{'':13s} prefix cache {first:.1f} -> {last:.1f} MB; RSS outside it: slope "
+            f"{r['rss_outside_cache_slope_mb_per_10k']:+.2f} MB per 10k requests")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -11,7 +11,7 @@ import torch
 
 from luban.serve.backends.base import GenerationRequest, SamplingParams, Step
 from luban.serve.engine.detokenize import Detokenizer
-from luban.serve.engine.prefix import BLOCK, PrefixCache, block_hashes
+from luban.serve.engine.prefix import BLOCK, ENTRY_OVERHEAD, TENSOR_OVERHEAD, PrefixCache, block_hashes
 from luban.serve.engine.scheduler import Engine
 from luban.serve.engine.sequence import Sequence
 from luban.serve.sampling import RowState
@@ -137,7 +137,7 @@ def _kv(tokens: int) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
 
 
 def test_the_cache_stays_within_its_capacity_and_evicts_the_least_recently_used() -> None:
-    entry_bytes = 2 * 4 * 2 * 2 * BLOCK * 4  # keys and values, float32, two blocks
+    entry_bytes = 2 * 4 * 2 * 2 * BLOCK * 4 + ENTRY_OVERHEAD + 2 * TENSOR_OVERHEAD  # keys and values, two blocks
     cache = PrefixCache(capacity=2 * entry_bytes)
     a, b, c = ([base + i for i in range(2 * BLOCK)] for base in (1000, 2000, 3000))
     for ids in (a, b):
@@ -201,3 +201,31 @@ def test_lora_requests_reuse_only_their_own_adapters_prefix(tiny_model_dir: Path
     assert expected[0] != expected[len(prompts)], "the adapter should change the answer"
     # per adapter: the first prompt is seen, the second stores, every later one hits
     assert occupancy.prefix_hits == 4 * len(prompts) - 2 * 2
+
+
+def test_the_counted_bytes_cover_what_small_entries_really_hold() -> None:
+    """10,000 one-block entries of a small model (2 layers, bf16): the process's memory grows by about what the
+    cache counts, not twice that (a count of the tensors alone would be half)."""
+    import gc
+
+    import psutil
+
+    from luban.serve.memtrim import trim
+
+    proc = psutil.Process()
+
+    def rss() -> int:
+        gc.collect()
+        trim()
+        return int(proc.memory_info().rss)
+
+    cache = PrefixCache(capacity=2**34)
+    src = torch.randn(1, 2, BLOCK, 16).to(torch.bfloat16)
+    before = rss()
+    for i in range(10_000):
+        cache.insert([i // 1000, i % 1000, *[7] * (BLOCK - 2)], "__base__",
+                     [src.clone() for _ in range(2)], [src.clone() for _ in range(2)])
+    grown = rss() - before
+    tensors_only = 10_000 * 4 * src.numel() * src.element_size()
+    assert 0.75 * cache.bytes < grown < 1.3 * cache.bytes, (grown, cache.bytes, tensors_only)
+    assert cache.bytes > 1.5 * tensors_only

@@ -13,6 +13,13 @@ Design choices:
   entry reuses those: a hit copies that many columns into the new sequence's cache.
 - The cache is bounded in bytes (`capacity`) and evicts the least recently used entry. Its bytes count
   against the engine's memory budget: the engine evicts entries before it makes a request wait for memory.
+  An entry's bytes are its tensors' plus what holding them costs besides (`entry_bytes`: the tensor objects,
+  the lists and the index, measured at about 1.5 KB an entry and 0.35 KB a tensor): for a small model's
+  one-block entry that is as much again as its keys and values, and a cache counting only tensors would hold
+  twice its capacity.
+- A bounded cache still grows until it is full: prompts that share one block (a 16-token chat header plus a
+  few words) each store an entry on their second sighting. The soak (bench/serve_soak.py) reads
+  `luban_prefix_cache_bytes` beside the server's RSS to tell that filling from a leak.
 - Token ids are compared on a hit, so a hash collision costs a miss, never a wrong answer.
 """
 
@@ -28,6 +35,14 @@ from luban.serve.engine import kv
 
 BLOCK = 16  # tokens per block: vLLM's default block size
 SEEN = 8192  # block hashes remembered to detect a shared prefix (about 1 MB; ~260 prompts of 500 tokens)
+ENTRY_OVERHEAD = 1536  # bytes an entry costs besides its tensors: Entry, ids and hashes lists, index slots
+TENSOR_OVERHEAD = 384  # bytes a tensor costs besides its data: the Python object, TensorImpl, Storage, malloc
+
+
+def entry_bytes(keys: list[torch.Tensor], values: list[torch.Tensor]) -> int:
+    """What holding these keys and values costs in memory: their data and the objects around it."""
+    tensors = keys + values
+    return sum(t.numel() * t.element_size() for t in tensors) + ENTRY_OVERHEAD + TENSOR_OVERHEAD * len(tensors)
 
 
 def block_hashes(ids: list[int], salt: str) -> list[int]:
@@ -90,7 +105,7 @@ class PrefixCache:
 
     def insert(self, ids: list[int], salt: str, keys: list[torch.Tensor], values: list[torch.Tensor]) -> None:
         """Store the KV of the prefix `ids` (a whole number of blocks), evicting old entries to make room."""
-        nbytes = sum(t.numel() * t.element_size() for t in keys + values)
+        nbytes = entry_bytes(keys, values)
         if nbytes > self.capacity:
             return
         while self.entries and self.bytes + nbytes > self.capacity:
