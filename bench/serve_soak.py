@@ -150,13 +150,15 @@ async def load(url: str, model: str, api_key: str | None, clients: int, seconds:
 
 class RssSampler(threading.Thread):
     """Resident memory of `pid` and its children every `every` seconds, with the completed-request count; with
-    `metrics_url`, the prefix cache's bytes from the server's /metrics at the same moments (when it has them)."""
+    `metrics_url`, the prefix cache's bytes from the server's /metrics with every `metrics_every`-th sample (when it
+    has them; not every second, so that rendering /metrics is not a load of its own on the server measured)."""
 
     def __init__(self, pid: int, run: Run, t0: float, every: float = 1.0, metrics_url: str | None = None,
                  headers: dict[str, str] | None = None) -> None:
         super().__init__(daemon=True)
         self.proc, self.run_, self.t0, self.every, self.running = psutil.Process(pid), run, t0, every, True
         self.metrics_url, self.headers = metrics_url, headers or {}
+        self.metrics_every = max(1, round(10 / every))
 
     def sample(self) -> None:
         try:
@@ -166,7 +168,7 @@ class RssSampler(threading.Thread):
             return
         t, done = time.monotonic() - self.t0, self.run_.completed()
         self.run_.rss.append((t, done, mb))
-        cache = self.cache_mb()
+        cache = self.cache_mb() if (len(self.run_.rss) - 1) % self.metrics_every == 0 else None
         if cache is not None:
             self.run_.cache.append((t, done, cache))
 
